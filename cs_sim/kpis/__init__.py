@@ -1,0 +1,107 @@
+"""Customer-success KPIs as pure functions over the canonical tables.
+
+Every function takes pandas DataFrames with the canonical column names (see
+``cs_sim.io``), never modifies them, and returns tidy DataFrames (one row per
+(``by``, period)) or small frozen result objects. Analyse by segment by joining an
+account attribute first::
+
+    from cs_sim.kpis import attach, mrr_bridge
+    bridge = mrr_bridge(attach(ds.mrr, ds.accounts, "plan"), by="plan")
+
+Modules: :mod:`~cs_sim.kpis.revenue` (MRR, bridge, NRR/GRR, churn, cohorts),
+:mod:`~cs_sim.kpis.value` (ARPA, CLV, CRC, renewals, retention-to-profit),
+:mod:`~cs_sim.kpis.voice` (NPS, CSAT, CES, FCR, AHT, feedback themes),
+:mod:`~cs_sim.kpis.engagement` (active users, usage rate, seats, time, trials),
+:mod:`~cs_sim.kpis.health` (composite health score).
+
+Bad input raises :class:`KpiInputError`; a bad configuration file raises
+:class:`KpiConfigError`; both are :class:`cs_sim.errors.CsSimError` and ``ValueError``.
+"""
+
+from __future__ import annotations
+
+from cs_sim.kpis._util import KpiConfigError, KpiInputError, attach
+from cs_sim.kpis.engagement import (
+    active_users,
+    product_usage_rate,
+    seat_utilisation,
+    time_on_platform,
+    trial_conversion,
+)
+from cs_sim.kpis.health import (
+    HealthConfig,
+    health_band_shares,
+    health_config_from_dict,
+    health_score,
+    load_health_config,
+)
+from cs_sim.kpis.revenue import (
+    cohort_retention,
+    mrr_bridge,
+    mrr_by_month,
+    quick_ratio,
+    retention_by_month,
+    revenue_retention,
+    scale_churn_rate,
+)
+from cs_sim.kpis.value import (
+    RetentionProfit,
+    arpa,
+    clv_purchase,
+    clv_simple,
+    customer_retention_cost,
+    renewal_rate,
+    retention_profit,
+)
+from cs_sim.kpis.voice import (
+    NpsResult,
+    average_handle_time,
+    ces,
+    code_feedback,
+    csat,
+    feedback_themes,
+    first_contact_resolution,
+    load_feedback_taxonomy,
+    nps,
+    voice_by_period,
+)
+
+__all__ = [
+    "HealthConfig",
+    "KpiConfigError",
+    "KpiInputError",
+    "NpsResult",
+    "RetentionProfit",
+    "active_users",
+    "arpa",
+    "attach",
+    "average_handle_time",
+    "ces",
+    "clv_purchase",
+    "clv_simple",
+    "code_feedback",
+    "cohort_retention",
+    "csat",
+    "customer_retention_cost",
+    "feedback_themes",
+    "first_contact_resolution",
+    "health_band_shares",
+    "health_config_from_dict",
+    "health_score",
+    "load_feedback_taxonomy",
+    "load_health_config",
+    "mrr_bridge",
+    "mrr_by_month",
+    "nps",
+    "product_usage_rate",
+    "quick_ratio",
+    "renewal_rate",
+    "retention_by_month",
+    "retention_profit",
+    "revenue_retention",
+    "scale_churn_rate",
+    "seat_utilisation",
+    "time_on_platform",
+    "trial_conversion",
+    "voice_by_period",
+]
