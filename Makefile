@@ -2,8 +2,6 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# nbformat's optional rfc3987 format checker costs ~2 s per process (jsonschema #1428)
-export JSONSCHEMA_FORMAT_CHECKER_DISABLE := 1
 
 .PHONY: demo test lint lab bench clean
 
@@ -21,11 +19,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(BIN)/cs-sim demo
+	$(BIN)/cs-sim validate data/example
+	$(BIN)/cs-sim kpis data/example --start 2025-01 --out reports/example-baseline
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check cs_sim tests benchmarks
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests notebooks
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check cs_sim tests benchmarks

@@ -1,0 +1,106 @@
+"""Figures. Every function takes ``ax=None`` and returns the matplotlib Axes it drew on.
+
+Nothing here changes global matplotlib state; matplotlib is imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+__all__ = ["plot_mrr_bridge", "plot_retention"]
+
+_MOVEMENTS = [
+    ("new", "#2b8cbe", 1),
+    ("expansion", "#41ab5d", 1),
+    ("reactivation", "#a1d99b", 1),
+    ("contraction", "#fd8d3c", -1),
+    ("churned", "#e31a1c", -1),
+]
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=(8, 4))
+    return ax
+
+
+def plot_mrr_bridge(bridge: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Plot the monthly MRR movements as stacked bars and the ending MRR as a line.
+
+    Parameters
+    ----------
+    bridge : pandas.DataFrame
+        Output of :func:`cs_sim.kpis.mrr_bridge` (one row per month, no ``by``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Gains are drawn above zero, losses (contraction, churn) below.
+    """
+    ax = _axes(ax)
+    months = pd.to_datetime(bridge["month"]).dt.strftime("%Y-%m").to_numpy()
+    x = np.arange(len(months))
+    up = np.zeros(len(x))
+    down = np.zeros(len(x))
+    for column, colour, sign in _MOVEMENTS:
+        values = bridge[column].to_numpy(dtype=float)
+        base = up if sign > 0 else down
+        ax.bar(x, sign * values, bottom=base, color=colour, label=column, width=0.7)
+        if sign > 0:
+            up = up + values
+        else:
+            down = down - values
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(x, months, rotation=45, ha="right")
+    ax.set_ylabel("MRR movement")
+    twin = ax.twinx()
+    twin.plot(
+        x, bridge["end_mrr"].to_numpy(dtype=float), color="black", marker="o", label="end MRR"
+    )
+    twin.set_ylabel("ending MRR")
+    ax.set_title("MRR bridge")
+    ax.legend(loc="upper left", fontsize="small", ncols=3)
+    return ax
+
+
+def plot_retention(
+    monthly: pd.DataFrame, *, columns: tuple[str, ...] = ("nrr", "grr"), ax: Axes | None = None
+) -> Axes:
+    """Plot retention ratios over time as percentages.
+
+    Parameters
+    ----------
+    monthly : pandas.DataFrame
+        A frame with a ``month`` column and the ratio ``columns`` (fractions, 1.0 = 100%).
+    columns : tuple of str
+        The ratio columns to draw.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    months = pd.to_datetime(monthly["month"]).dt.strftime("%Y-%m")
+    for column in columns:
+        ax.plot(
+            months, 100 * monthly[column].to_numpy(dtype=float), marker="o", label=column.upper()
+        )
+    ax.axhline(100, color="grey", linewidth=0.8, linestyle="--")
+    ax.set_ylabel("% of starting MRR")
+    ax.tick_params(axis="x", rotation=45)
+    ax.legend()
+    ax.set_title("Revenue retention")
+    return ax
