@@ -21,13 +21,39 @@ _LAZY = {
     "load_dataset": "cs_sim.io",
     "write_dataset": "cs_sim.io",
     "validate_dataset": "cs_sim.io",
+    "KpiBaseline": "cs_sim.baseline",
+    "kpi_baseline": "cs_sim.baseline",
+    # simulator
+    "Scenario": "cs_sim.sim.scenario",
+    "load_scenario": "cs_sim.sim.scenario",
+    "simulate": "cs_sim.sim.runners",
+    "compare": "cs_sim.sim.runners",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = [  # grouped as in _LAZY
+    "__version__",
+    "CsSimError",
+    "DataValidationError",
+    "ScenarioError",
+    "ReportError",
+    "Dataset",
+    "load_dataset",
+    "write_dataset",
+    "validate_dataset",
+    "KpiBaseline",
+    "kpi_baseline",
+    "Scenario",
+    "load_scenario",
+    "simulate",
+    "compare",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from cs_sim.baseline import KpiBaseline, kpi_baseline
     from cs_sim.errors import CsSimError, DataValidationError, ReportError, ScenarioError
     from cs_sim.io import Dataset, load_dataset, validate_dataset, write_dataset
+    from cs_sim.sim.runners import compare, simulate
+    from cs_sim.sim.scenario import Scenario, load_scenario
 
 
 def __getattr__(name: str) -> Any:

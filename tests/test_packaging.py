@@ -82,3 +82,9 @@ def test_top_level_layout() -> None:
     for name in ["environment.yml", "README.md", "Makefile", ".ci/run", "pyproject.toml"]:
         assert (ROOT / name).is_file(), name
     assert "make test" in (ROOT / ".ci/run").read_text()
+
+
+def test_lazy_names_match_all() -> None:
+    import cs_sim
+
+    assert set(cs_sim.__all__) - {"__version__"} == set(cs_sim._LAZY)
