@@ -1,0 +1,118 @@
+"""Simulator benchmarks (not a timed test): prints figures and ratios in one run.
+
+Targets (DESIGN.md, "The simulator"):
+
+1. 5,000 accounts x 24 months x 20 replications, full scenario (three tiers, onboarding
+   and four plays: time-, data- and trigger-based, CSM and automated) in < 0.5 s of
+   simulation time in a warm process;
+2. >= 30x faster than the agent-per-process oracle design (tests/sim_oracle.py) on the
+   same work: the oracle is timed on a fraction (500 accounts, 2 replications) and
+   extrapolated linearly in accounts x replications, as stated in the output;
+3. 100,000 accounts x 36 months x 10 replications must finish; peak memory reported.
+
+Times are the best of several runs; both wall-clock and process CPU time are shown,
+because the machine may be shared (CPU time is unaffected by other processes' load).
+
+Run: ``python benchmarks/bench_sim.py`` (or ``make bench``); ``--quick`` skips the large
+case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the oracle lives with the tests
+
+from cs_sim.sim import simulate  # noqa: E402
+from cs_sim.sim.engine import run_engine  # noqa: E402
+from cs_sim.sim.scenario import Scenario, load_scenario  # noqa: E402
+
+TARGET_S = 0.5
+TARGET_RATIO = 30.0
+
+
+def bench_scenario(n_accounts: int, horizon: int) -> Scenario:
+    """The baseline template scaled to ``n_accounts`` (acquisition and teams in proportion)."""
+    base = load_scenario(ROOT / "templates" / "scenarios" / "baseline.yaml")
+    scale = n_accounts / base.population.n_accounts
+    tiers = [{"name": t.name, "team": {"headcount": max(1, round(t.team.headcount * scale))}}
+             for t in base.tiers]
+    return base.with_changes({
+        "population": {"n_accounts": n_accounts},
+        "horizon_months": horizon,
+        "acquisition": {"new_logos_per_month": base.acquisition.new_logos_per_month * scale},
+        "tiers": tiers,
+    })
+
+
+def best_of(fn, repeat: int) -> tuple[float, float]:
+    """Best wall and best CPU seconds of ``repeat`` calls."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        gc.collect()
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - w0)
+        cpus.append(time.process_time() - c0)
+    return min(walls), min(cpus)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 100k-account case")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    sc = bench_scenario(5000, 24)
+    plays = [(p.name, p.kind, p.owner) for p in sc.interventions]
+    print(f"scenario: {sc.population.n_accounts} accounts, {sc.horizon_months} months, "
+          f"tiers {[t.name for t in sc.tiers]}, onboarding + plays {plays}")
+    reps = tuple(range(20))
+    run_engine(sc, 1, reps[:2])  # warm-up: imports, caches
+    eng_wall, eng_cpu = best_of(lambda: run_engine(sc, 1, reps), args.repeat)
+    sim_wall, sim_cpu = best_of(lambda: simulate(sc, replications=20, seed=1), 3)
+    res = simulate(sc, replications=20, seed=1)
+    s = res.summary()
+    ok = "OK" if min(eng_wall, eng_cpu) < TARGET_S else "MISSED"
+    print(f"[1] 5,000 x 24 x 20 engine: wall {eng_wall:.3f} s, cpu {eng_cpu:.3f} s "
+          f"(target < {TARGET_S} s: {ok}); with tidy frames (simulate): wall {sim_wall:.3f} s,"
+          f" cpu {sim_cpu:.3f} s")
+    print(f"    monthly logo churn {s.loc['monthly_logo_churn', 'mean']:.4f}, NRR "
+          f"{s.loc['nrr', 'mean']:.3f}, interventions delivered "
+          f"{s.loc['interventions_delivered', 'mean']:.0f}/replication")
+
+    from sim_oracle import run_oracle
+
+    frac_accounts, frac_reps = 500, 2
+    small = bench_scenario(frac_accounts, 24)
+    o_wall, o_cpu = best_of(lambda: run_oracle(small, 1, frac_reps), 1)
+    factor = (5000 / frac_accounts) * (20 / frac_reps)
+    est_cpu = o_cpu * factor
+    ratio = est_cpu / eng_cpu
+    ok = "OK" if ratio >= TARGET_RATIO else "MISSED"
+    print(f"[2] oracle (one SimPy process per account) on {frac_accounts} accounts x 24 months "
+          f"x {frac_reps} replications: wall {o_wall:.2f} s, cpu {o_cpu:.2f} s; extrapolated "
+          f"linearly (x{factor:.0f}) to 5,000 x 24 x 20: ~{est_cpu:.0f} s cpu; "
+          f"speed-up {ratio:.0f}x (target >= {TARGET_RATIO:.0f}x: {ok})")
+
+    if not args.quick:
+        big = bench_scenario(100_000, 36)
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        w0, c0 = time.perf_counter(), time.process_time()
+        out = simulate(big, replications=10, seed=1)
+        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+        rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(f"[3] 100,000 x 36 x 10: finished, wall {wall:.1f} s, cpu {cpu:.1f} s; peak RSS "
+              f"{rss1 / 1024:.0f} MiB (before: {rss0 / 1024:.0f} MiB); NRR "
+              f"{out.summary().loc['nrr', 'mean']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,83 @@
+"""The simulator: scenarios (pydantic), the SimPy array engine, results, runners.
+
+Quick start::
+
+    import cs_sim
+    sc = cs_sim.load_scenario("templates/scenarios/baseline.yaml")
+    res = cs_sim.simulate(sc, replications=20, seed=1)
+    res.summary()
+    cmp = cs_sim.compare(sc, "templates/scenarios/save_play.yaml", replications=20, seed=1)
+    cmp.summary()
+
+The model's equations are documented in :mod:`cs_sim.sim.engine`; capacity and queue
+rules in :mod:`cs_sim.sim.capacity`. Names are loaded lazily (pydantic, SimPy and
+pandas only when used).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_LAZY = {
+    "Scenario": "cs_sim.sim.scenario",
+    "load_scenario": "cs_sim.sim.scenario",
+    "scenario_from_dict": "cs_sim.sim.scenario",
+    "scenario_json_schema": "cs_sim.sim.scenario",
+    "simulate": "cs_sim.sim.runners",
+    "compare": "cs_sim.sim.runners",
+    "run_chunk": "cs_sim.sim.runners",
+    "run_history": "cs_sim.sim.runners",
+    "register_engine": "cs_sim.sim.runners",
+    "SimulationResult": "cs_sim.sim.results",
+    "ComparisonResult": "cs_sim.sim.results",
+    "ChunkResult": "cs_sim.sim.results",
+    "History": "cs_sim.sim.results",
+    "combine_chunks": "cs_sim.sim.results",
+}
+
+__all__ = [
+    "ChunkResult",
+    "ComparisonResult",
+    "History",
+    "Scenario",
+    "SimulationResult",
+    "combine_chunks",
+    "compare",
+    "load_scenario",
+    "register_engine",
+    "run_chunk",
+    "run_history",
+    "scenario_from_dict",
+    "scenario_json_schema",
+    "simulate",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cs_sim.sim.results import (
+        ChunkResult,
+        ComparisonResult,
+        History,
+        SimulationResult,
+        combine_chunks,
+    )
+    from cs_sim.sim.runners import compare, register_engine, run_chunk, run_history, simulate
+    from cs_sim.sim.scenario import (
+        Scenario,
+        load_scenario,
+        scenario_from_dict,
+        scenario_json_schema,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cs_sim.sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

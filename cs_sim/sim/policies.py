@@ -1,0 +1,221 @@
+"""Interventions ("plays") compiled from a scenario into array-friendly form.
+
+A :class:`Play` is the engine's view of one :class:`~cs_sim.sim.scenario.Intervention`
+(or of the onboarding programme, compiled as the trigger-based play ``onboarding`` on
+the ``new_account`` event). Conditions and triggers are structured data; they are
+evaluated with :mod:`operator` functions on numpy arrays, never with ``eval``.
+"""
+
+from __future__ import annotations
+
+import operator
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cs_sim.sim.scenario import Effect, Scenario
+
+__all__ = ["OPERATORS", "Play", "compile_plays", "condition_mask"]
+
+#: comparison operators a condition may use
+OPERATORS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+#: name of the play compiled from ``Scenario.onboarding``
+ONBOARDING = "onboarding"
+
+
+@dataclass(frozen=True, eq=False)
+class Play:
+    """One intervention in the engine's form.
+
+    Attributes
+    ----------
+    name, kind : str
+        As in the scenario (``kind`` is time, data or trigger).
+    every, offset : int
+        Time-based cadence: due when ``tenure % every == offset`` (and tenure >= 1).
+    conditions : tuple of (metric, op, value)
+        Data-based test (all must hold).
+    cooldown : int
+        Months before a data-based play may fire again for the same account.
+    event : str or None
+        Trigger-based event; ``threshold`` its parameter.
+    tier_mask, seg_mask : ndarray of bool
+        Eligible tiers (by tier index) and segments (by segment index).
+    hours_by_tier : ndarray of float
+        CSM hours one delivery takes in each tier; 0 means automated (no queue).
+    cost, reach, priority, max_wait, wait_decay
+        As in the scenario.
+    hazard_multiplier, health, expansion_multiplier : float
+        Effect at full strength.
+    decay_factor : float
+        Monthly factor of the effect level, ``0.5 ** (1 / half_life_months)``.
+    owner_team, interaction_kind : str
+        Labels for recorded interactions (owner_team ``None`` = the account's tier).
+    stream_key : int
+        Key of this play's random stream (a CRC-32 of its name), so that adding a play
+        to a scenario does not shift the random numbers of the others.
+    """
+
+    name: str
+    kind: str
+    every: int
+    offset: int
+    conditions: tuple[tuple[str, str, float], ...]
+    cooldown: int
+    event: str | None
+    threshold: float | None
+    tier_mask: np.ndarray
+    seg_mask: np.ndarray
+    hours_by_tier: np.ndarray
+    cost: float
+    reach: float
+    priority: int
+    max_wait: int
+    wait_decay: float
+    hazard_multiplier: float
+    health: float
+    expansion_multiplier: float
+    decay_factor: float
+    owner_team: str | None
+    interaction_kind: str
+    stream_key: int
+
+    @property
+    def uses_csm(self) -> bool:
+        """True when some eligible tier needs CSM hours for this play."""
+        return bool(np.any(self.hours_by_tier[self.tier_mask] > 0))
+
+
+def _stream_key(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8"))
+
+
+def _effect_fields(effect: Effect, half_life: float) -> dict[str, float]:
+    return {
+        "hazard_multiplier": float(effect.hazard_multiplier),
+        "health": float(effect.health),
+        "expansion_multiplier": float(effect.expansion_multiplier),
+        "decay_factor": float(0.5 ** (1.0 / half_life)),
+    }
+
+
+def compile_plays(scenario: Scenario) -> list[Play]:
+    """Compile the onboarding programme and the interventions of ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    list of Play
+        Onboarding first (when the scenario has one), then interventions in order.
+    """
+    tiers = scenario.tier_names()
+    segs = scenario.segment_names()
+    t_index = {t: i for i, t in enumerate(tiers)}
+    s_index = {s: i for i, s in enumerate(segs)}
+    plays: list[Play] = []
+    ob = scenario.onboarding
+    if ob is not None:
+        hours = np.array([float(ob.hours.get(t, 0.0)) for t in tiers])
+        plays.append(
+            Play(
+                name=ONBOARDING,
+                kind="trigger",
+                every=1,
+                offset=0,
+                conditions=(),
+                cooldown=0,
+                event="new_account",
+                threshold=None,
+                tier_mask=np.ones(len(tiers), dtype=bool),
+                seg_mask=np.ones(len(segs), dtype=bool),
+                hours_by_tier=hours,
+                cost=float(ob.cost),
+                reach=1.0,
+                priority=int(ob.priority),
+                max_wait=int(ob.max_wait_months),
+                wait_decay=float(ob.wait_decay),
+                owner_team=None,
+                interaction_kind="onboarding",
+                stream_key=_stream_key(ONBOARDING),
+                **_effect_fields(ob.effect, ob.decay.half_life_months),
+            )
+        )
+    for iv in scenario.interventions:
+        tier_mask = np.zeros(len(tiers), dtype=bool)
+        tier_mask[[t_index[t] for t in iv.tiers]] = True
+        seg_mask = np.ones(len(segs), dtype=bool)
+        if iv.segments is not None:
+            seg_mask[:] = False
+            seg_mask[[s_index[s] for s in iv.segments]] = True
+        hours = np.full(len(tiers), float(iv.hours) if iv.owner == "csm" else 0.0)
+        threshold = None if iv.trigger is None else iv.trigger.threshold
+        if iv.trigger is not None and threshold is None:
+            threshold = {"detractor": 6.0, "support_failure": 1.0}.get(iv.trigger.event)
+        plays.append(
+            Play(
+                name=iv.name,
+                kind=iv.kind,
+                every=iv.schedule.every_months if iv.schedule else 1,
+                offset=iv.schedule.offset_months if iv.schedule else 0,
+                conditions=tuple((c.metric, c.op, float(c.value)) for c in iv.condition),
+                cooldown=int(iv.cooldown_months),
+                event=None if iv.trigger is None else iv.trigger.event,
+                threshold=threshold,
+                tier_mask=tier_mask,
+                seg_mask=seg_mask,
+                hours_by_tier=hours,
+                cost=float(iv.cost),
+                reach=float(iv.reach),
+                priority=int(iv.priority),
+                max_wait=int(iv.max_wait_months),
+                wait_decay=float(iv.wait_decay),
+                owner_team=iv.owner_team,
+                interaction_kind=iv.interaction_kind or iv.name,
+                stream_key=_stream_key(iv.name),
+                **_effect_fields(iv.effect, iv.decay.half_life_months),
+            )
+        )
+    return plays
+
+
+def condition_mask(
+    conditions: tuple[tuple[str, str, float], ...],
+    metrics: Mapping[str, np.ndarray] | Any,
+    shape: tuple[int, ...],
+) -> np.ndarray:
+    """Evaluate ``all(metric op value)`` on arrays; NaN never satisfies a condition.
+
+    Parameters
+    ----------
+    conditions : tuple of (metric, op, value)
+    metrics : mapping of str to ndarray
+        Arrays of the metrics, all of ``shape``.
+    shape : tuple of int
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    out = np.ones(shape, dtype=bool)
+    for metric, op, value in conditions:
+        out &= OPERATORS[op](metrics[metric], value)
+    return out
+
+
+def due_by_schedule(tenure: np.ndarray, every: int, offset: int) -> np.ndarray:
+    """Time-based cadence: due when ``tenure >= 1`` and ``tenure % every == offset % every``."""
+    return (tenure >= 1) & (tenure % every == offset % every)

@@ -1,0 +1,261 @@
+"""Array engine and runners: determinism, chunking, common random numbers, capacity,
+books, histories, dataset starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cs_sim
+from cs_sim.errors import CsSimError, ScenarioError
+from cs_sim.sim import combine_chunks, compare, run_chunk, run_history, simulate
+from cs_sim.sim.capacity import serve_queue
+from cs_sim.sim.engine import _poisson_ppf_scalar, poisson_ppf_dense
+from cs_sim.sim.scenario import Scenario, load_scenario
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def small() -> Scenario:
+    """The baseline, shrunk: 300 accounts, 12 months, 6 new logos a month."""
+    return load_scenario(TEMPLATES / "baseline.yaml").with_changes({
+        "population": {"n_accounts": 300},
+        "horizon_months": 12,
+        "acquisition": {"new_logos_per_month": 6},
+        "tiers": [{"name": "high_touch", "rule": [{"attribute": "arr", "op": ">=",
+                                                    "value": 40000}],
+                   "team": {"headcount": 1}}],
+    })
+
+
+def _frames(res):
+    return (res.monthly, res.tiers, res.interventions, res.per_replication)
+
+
+def test_same_seed_same_numbers_bit_for_bit(small: Scenario) -> None:
+    a = simulate(small, replications=3, seed=11)
+    b = simulate(small, replications=3, seed=11)
+    for fa, fb in zip(_frames(a), _frames(b), strict=True):
+        pd.testing.assert_frame_equal(fa, fb, check_exact=True)
+    c = simulate(small, replications=3, seed=12)
+    assert not a.monthly["mrr_end"].equals(c.monthly["mrr_end"])
+
+
+def test_chunks_concatenate_to_the_single_run(small: Scenario) -> None:
+    whole = simulate(small, replications=5, seed=7)
+    parts = [run_chunk(small, 7, [3, 4]), run_chunk(small, 7, [0]), run_chunk(small, 7, [1, 2])]
+    joined = combine_chunks(small, 7, parts)
+    one_by_one = simulate(small, replications=5, seed=7, chunk_size=1)
+    for fw, fj, fo in zip(_frames(whole), _frames(joined), _frames(one_by_one), strict=True):
+        pd.testing.assert_frame_equal(fw, fj, check_exact=True)
+        pd.testing.assert_frame_equal(fw, fo, check_exact=True)
+
+
+def test_compare_with_itself_is_exactly_zero(small: Scenario) -> None:
+    cmp = compare(small, small, replications=3, seed=5)
+    d = cmp.differences.drop(columns=["replication", "roi"])
+    assert (d.fillna(0.0).to_numpy() == 0.0).all()
+    s = cmp.summary()
+    assert s.loc["logos_churned", "diff"] == 0.0 and s.loc["nrr", "ci_hi"] == 0.0
+
+
+def test_zero_effect_intervention_changes_only_cost(small: Scenario) -> None:
+    # an automated play with no effect: CRN makes churn and MRR identical, cost grows by
+    # exactly deliveries x cost
+    noop = {"name": "newsletter", "kind": "time", "schedule": {"every_months": 1},
+            "tiers": ["high_touch", "low_touch", "tech_touch"], "owner": "automated",
+            "hours": 0, "cost": 2.5, "reach": 0.5}
+    variant = small.with_changes({"interventions": [noop]})
+    cmp = compare(small, variant, replications=3, seed=9)
+    b, v = cmp.baseline.monthly, cmp.variant.monthly
+    for col in ("churned_voluntary", "churned_involuntary", "new_logos", "mrr_end",
+                "expansion_mrr", "contraction_mrr", "churned_mrr", "mean_health"):
+        pd.testing.assert_series_equal(b[col], v[col], check_exact=True)
+    sent = cmp.variant.interventions.query("intervention == 'newsletter'")
+    assert sent["delivered"].sum() > 0
+    extra = (v["total_cost"] - b["total_cost"]).to_numpy()
+    per_month = sent.groupby(["replication", "month"])["delivered"].sum().to_numpy() * 2.5
+    np.testing.assert_allclose(extra, per_month, rtol=0, atol=1e-6)
+    assert cmp.summary().loc["roi", "diff"] == -1.0  # pure cost, no gain
+
+
+def test_zero_csms_deliver_no_csm_work(small: Scenario) -> None:
+    sc = small.with_changes({"tiers": [{"name": t, "team": {"headcount": 0}}
+                                       for t in ("high_touch", "low_touch", "tech_touch")]})
+    res = simulate(sc, replications=2, seed=3)
+    iv = res.interventions.groupby("intervention")[["requested", "delivered", "dropped"]].sum()
+    for name in ("qbr", "champion_change", "low_usage_check"):
+        assert iv.loc[name, "delivered"] == 0
+    assert iv.loc["qbr", "requested"] > 0 and iv.loc["qbr", "dropped"] > 0
+    # onboarding of tech-touch accounts and the detractor email are automated
+    assert iv.loc["detractor_email", "delivered"] > 0
+    assert (res.tiers["hours_used"] == 0).all()
+
+
+def test_doubling_saturated_capacity_shortens_waits(small: Scenario) -> None:
+    # demand is ~107 CSM hours a month: one CSM with 60 h is saturated, two are not
+    one = small.with_changes({"tiers": [{"name": "high_touch",
+                                         "team": {"headcount": 1, "hours_per_month": 60}}]})
+    two = one.with_changes({"tiers": [{"name": "high_touch", "team": {"headcount": 2}}]})
+    cmp = compare(one, two, replications=4, seed=21)
+    t1 = cmp.baseline.tiers.query("tier == 'high_touch'")
+    t2 = cmp.variant.tiers.query("tier == 'high_touch'")
+    # saturated: work is left waiting every month (strict order leaves a few hours idle)
+    assert t1["utilisation"].mean() > 0.85 and (t1["queued"] > 0).mean() > 0.8
+    wait1 = t1["wait_sum_months"].sum() / t1["delivered"].sum()
+    wait2 = t2["wait_sum_months"].sum() / t2["delivered"].sum()
+    assert wait2 < 0.7 * wait1
+    assert t2["dropped"].sum() < t1["dropped"].sum()
+    assert t2["delivered"].sum() > t1["delivered"].sum()
+
+
+def test_positive_effect_lowers_churn(small: Scenario) -> None:
+    save = {"name": "save", "kind": "data", "tiers": ["high_touch", "low_touch", "tech_touch"],
+            "condition": [{"metric": "health", "op": "<", "value": 55}], "owner": "automated",
+            "hours": 0, "cooldown_months": 1, "effect": {"hazard_multiplier": 0.3}}
+    cmp = compare(small, small.with_changes({"interventions": [save]}), replications=6,
+                  seed=4)
+    d = cmp.differences
+    assert d["logos_churned"].mean() < 0
+    assert (d["logos_churned"] <= 0).mean() >= 5 / 6
+    assert cmp.summary().loc["logos_churned", "ci_hi"] < 0
+
+
+def test_retention_change_and_loyalty(small: Scenario) -> None:
+    half = small.with_changes({"retention_changes": [
+        {"name": "half", "target": "voluntary_churn", "multiplier": 0.5, "cost_per_month": 10}]})
+    cmp = compare(small, half, replications=4, seed=8)
+    assert cmp.differences["churned_voluntary"].mean() < 0
+    np.testing.assert_allclose(cmp.differences["programme_cost"], 10 * 12)
+    loyal = small.with_changes({"loyalty": {"enabled": True, "referral_rate": 0.2,
+                                            "join_min_score": 8}})
+    res = simulate(loyal, replications=2, seed=8)
+    base = simulate(small, replications=2, seed=8)
+    assert res.monthly["members"].iloc[-1] > 0
+    assert res.per_replication["new_logos"].sum() > base.per_replication["new_logos"].sum()
+
+
+def test_books_balance(small: Scenario) -> None:
+    res = simulate(small, replications=3, seed=2)
+    m = res.monthly
+    lhs = m["mrr_start"] + m["new_mrr"] + m["expansion_mrr"] - m["contraction_mrr"] \
+        - m["churned_mrr"]
+    np.testing.assert_allclose(lhs, m["mrr_end"], rtol=1e-12)
+    assert (m["accounts_start"] + m["new_logos"] - m["churned"] == m["accounts_end"]).all()
+    for _, g in m.groupby("replication"):
+        np.testing.assert_array_equal(g["mrr_start"].to_numpy()[1:], g["mrr_end"].to_numpy()[:-1])
+    assert (res.tiers.groupby(["replication", "month"])["accounts"].sum().to_numpy()
+            == m["accounts_end"].to_numpy()).all()
+    s = res.summary()
+    assert s.loc["grr", "lo"] <= s.loc["grr", "mean"] <= s.loc["grr", "hi"] <= 1.0
+    assert list(m["date"].iloc[:2]) == [pd.Timestamp("2025-01-01"), pd.Timestamp("2025-02-01")]
+
+
+def test_poisson_inverse_cdfs_match_scipy() -> None:
+    from scipy.stats import poisson
+
+    rng = np.random.default_rng(0)
+    u = rng.random((3, 4000)).astype(np.float32)
+    lam = (rng.random((3, 4000)) * 4).astype(np.float32)
+    got = poisson_ppf_dense(u, lam, np.empty_like(u), np.empty_like(u))
+    want = poisson.ppf(u.astype(float), lam.astype(float))
+    assert (np.abs(got - want) <= 1).all() and (got == want).mean() > 0.999  # float32 cdf
+    u64 = rng.random(50)
+    lam64 = rng.random(50) * 300
+    np.testing.assert_array_equal(_poisson_ppf_scalar(u64, lam64), poisson.ppf(u64, lam64))
+
+
+def test_serve_queue_by_hand() -> None:
+    # one replication, capacity 10 units; requests (priority, since, slot, hours):
+    # a(1,0,5,4) b(0,1,9,3) c(1,0,2,4) d(1,1,1,1) -> order b, c, a, d; cumulative 3, 7, 11
+    # -> b and c served, a (and d behind it) wait: strict order
+    rep = np.zeros(4, dtype=np.int64)
+    prio = np.array([1, 0, 1, 1])
+    since = np.array([0, 1, 0, 1])
+    slot = np.array([5, 9, 2, 1])
+    hours = np.array([4, 3, 4, 1])
+    order, served, before = serve_queue(rep, prio, since, slot, hours, np.array([10]))
+    assert list(order) == [1, 2, 0, 3]
+    assert list(served) == [True, True, False, False]
+    assert list(before) == [0, 3, 7, 11]
+
+
+def test_history_is_consistent_with_the_run(small: Scenario) -> None:
+    res = simulate(small, replications=2, seed=6, record=1)
+    h = res.history
+    assert h is not None and h.replication == 1
+    mon = res.monthly.query("replication == 1").reset_index(drop=True)
+    alive = h.panel[h.panel["churn"] == ""]
+    np.testing.assert_allclose(alive.groupby("month")["mrr"].sum().to_numpy(),
+                               mon["mrr_end"].to_numpy(), rtol=1e-12)
+    churned = h.panel[h.panel["churn"] != ""].groupby("churn").size()
+    assert churned.get("voluntary", 0) == mon["churned_voluntary"].sum()
+    assert churned.get("involuntary", 0) == mon["churned_involuntary"].sum()
+    assert (h.panel.groupby("month")["failed_tickets"].sum().to_numpy()
+            == mon["failed_tickets"].to_numpy()).all()
+    assert (~h.tickets["first_contact"]).sum() == h.panel["failed_tickets"].sum()
+    assert (h.tickets.loc[h.tickets["first_contact"], "contacts_to_resolve"] == 1).all()
+    nps = h.surveys[h.surveys["kind"] == "nps"]
+    assert len(nps) == mon["nps_responses"].sum() and nps["score"].between(0, 10).all()
+    assert len(h.interventions) == res.interventions.query("replication == 1")["delivered"].sum()
+    assert (h.acquisitions["new_logos"].to_numpy() == mon["new_logos"].to_numpy()).all()
+    assert len(h.accounts) == h.panel["slot"].nunique()
+    assert ((h.usage["active_users"] <= h.usage["seats"]) & (h.usage["sessions"] >= 0)).all()
+    # run_history gives the same replication's numbers
+    again = run_history(small, 6, replication=1)
+    pd.testing.assert_frame_equal(again.panel, h.panel, check_exact=True)
+    pd.testing.assert_frame_equal(again.tickets, h.tickets, check_exact=True)
+
+
+def test_start_from_a_dataset(small: Scenario) -> None:
+    months = pd.to_datetime(["2024-11-01", "2024-12-01"])
+    accounts = pd.DataFrame({
+        "account_id": ["a", "b", "c", "d"], "employees": [20, 300, 4000, 50],
+        "contract": ["monthly", "annual", "annual", "monthly"],
+        "segment": ["smb", "mid_market", "enterprise", "smb"],
+    })
+    mrr = pd.DataFrame({
+        "account_id": ["a", "b", "c", "d", "a", "b", "c"],
+        "month": list(months[[0] * 4]) + list(months[[1] * 3]),
+        "mrr": [200.0, 2000.0, 15000.0, 90.0, 220.0, 2000.0, 15000.0],
+    })
+    usage = pd.DataFrame({"account_id": ["a", "b", "c"], "month": [months[1]] * 3,
+                          "active_users": [2, 30, 50], "seats": [10, 50, 300]})
+    ds = SimpleNamespace(accounts=accounts, mrr=mrr, usage=usage)
+    sc = small.with_changes({"population": {"source": "dataset"}})
+    res = simulate(sc, replications=2, seed=1, dataset=ds, record=True)
+    m0 = res.monthly.query("month == 0")
+    assert (m0["accounts_start"] == 3).all()  # d is no longer paying
+    assert (m0["mrr_start"] == 17220.0).all()
+    first = res.history.accounts.query("initial")
+    assert sorted(first["account_id"]) == ["a", "b", "c"]
+    with pytest.raises(ScenarioError, match="no dataset was given"):
+        simulate(sc, replications=1, seed=1)
+
+
+def test_argument_errors(small: Scenario) -> None:
+    with pytest.raises(ScenarioError, match="replications"):
+        simulate(small, replications=0, seed=1)
+    with pytest.raises(ScenarioError, match="seed"):
+        simulate(small, replications=1, seed=-3)
+    with pytest.raises(CsSimError, match="unknown engine"):
+        simulate(small, replications=1, seed=1, engine="warp")
+
+
+def test_package_level_names_and_template_comparison() -> None:
+    assert cs_sim.simulate is simulate and cs_sim.compare is compare
+    base = load_scenario(TEMPLATES / "baseline.yaml").with_changes(
+        {"population": {"n_accounts": 400}, "horizon_months": 12,
+         "acquisition": {"new_logos_per_month": 8}})
+    more = base.with_changes({"tiers": [{"name": "high_touch", "team": {"headcount": 6}},
+                                        {"name": "low_touch", "team": {"headcount": 5}}]})
+    cmp = cs_sim.compare(base, more, replications=3, seed=1)
+    s = cmp.summary()
+    # 2 + 2 more CSMs at 11000 and 8000 a month for 12 months
+    assert s.loc["csm_cost", "diff"] == pytest.approx(12 * (2 * 11000 + 2 * 8000))
+    assert np.isfinite(s.loc["roi", "diff"])
