@@ -185,3 +185,18 @@ def test_templates_validate_against_json_schema() -> None:
         data = yaml.safe_load((TEMPLATES / f"{name}.yaml").read_text(encoding="utf-8"))
         if "extends" not in data:
             jsonschema.validate(data, schema)
+
+
+def test_unknown_key_suggests_the_closest_allowed_key(tmp_path: Path) -> None:
+    path = tmp_path / "typo.yaml"
+    path.write_text(
+        "extends: " + str(TEMPLATES / "baseline.yaml") + "\n"
+        "acquisition: {new_logos_per_mnth: 3}\n"
+        "tiers:\n  - name: high_touch\n    team: {headcont: 2}\n"
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    text = str(info.value)
+    typo = "acquisition.new_logos_per_mnth: unknown key; did you mean 'new_logos_per_month'?"
+    assert typo in text
+    assert "tiers[0].team.headcont: unknown key; did you mean 'headcount'?" in text

@@ -30,7 +30,9 @@ are evaluated.
 
 from __future__ import annotations
 
+import difflib
 import json
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -587,7 +589,8 @@ def _format_error(err: Mapping[str, Any]) -> str:
     if kind == "missing":
         msg = "required field is missing"
     elif kind == "extra_forbidden":
-        msg = "unknown key (check the spelling; see templates/scenarios/scenario.schema.json)"
+        msg = "unknown key" + _did_you_mean(tuple(err.get("loc", ())))
+        msg += " (check the spelling; see templates/scenarios/scenario.schema.json)"
     elif kind in _TEMPLATES:
         try:
             msg = _TEMPLATES[kind].format(**{k: _num(v) for k, v in ctx.items()})
@@ -606,6 +609,30 @@ def _format_error(err: Mapping[str, Any]) -> str:
         if not isinstance(value, (dict, list)) and "(got " not in msg:
             msg += f" (got {value!r})"
     return f"{loc}: {msg}" if loc else msg
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation can hold (through lists, dicts, unions)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _did_you_mean(loc: tuple[Any, ...]) -> str:
+    """Suggest the closest allowed key for an unknown key at ``loc`` (or nothing)."""
+    models: list[type[BaseModel]] = [Scenario]
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        models = [
+            m
+            for model in models
+            if part in model.model_fields
+            for m in _models_in(model.model_fields[part].annotation)
+        ]
+    allowed = sorted({name for model in models for name in model.model_fields})
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1) if loc else []
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _num(value: Any) -> Any:
