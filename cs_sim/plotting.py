@@ -13,7 +13,7 @@ import pandas as pd
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["plot_mrr_bridge", "plot_retention"]
+__all__ = ["plot_mrr_bridge", "plot_retention", "plot_simulation"]
 
 _MOVEMENTS = [
     ("new", "#2b8cbe", 1),
@@ -103,4 +103,51 @@ def plot_retention(
     ax.tick_params(axis="x", rotation=45)
     ax.legend()
     ax.set_title("Revenue retention")
+    return ax
+
+
+def plot_simulation(
+    monthly: pd.DataFrame,
+    *,
+    metric: str = "mrr_end",
+    label: str | None = None,
+    level: float = 0.9,
+    ax: Axes | None = None,
+) -> Axes:
+    """Fan chart of a simulated monthly metric: the mean and a band across replications.
+
+    Call it once per scenario on the same ``ax`` to compare scenarios.
+
+    Parameters
+    ----------
+    monthly : pandas.DataFrame
+        ``SimulationResult.monthly`` (columns ``replication``, ``month`` and ``metric``;
+        ``date`` is used for the x axis when present).
+    metric : str
+        The column to draw, e.g. ``"mrr_end"``, ``"accounts_end"``, ``"nrr"``.
+    label : str, optional
+        Legend label of the line.
+    level : float
+        Central share of replications inside the band (0.9: 5th to 95th percentile).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if metric not in monthly.columns:
+        raise ValueError(f"metric {metric!r} is not a column of the monthly results")
+    ax = _axes(ax)
+    x_col = "date" if "date" in monthly.columns and monthly["date"].notna().all() else "month"
+    wide = monthly.pivot(index=x_col, columns="replication", values=metric).sort_index()
+    values = wide.to_numpy(dtype=float)
+    tail = (1 - level) / 2
+    lo, hi = np.quantile(values, [tail, 1 - tail], axis=1)
+    (line,) = ax.plot(wide.index, values.mean(axis=1), label=label)
+    ax.fill_between(wide.index, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+    ax.set_ylabel(metric)
+    ax.set_xlabel(x_col)
+    if label is not None:
+        ax.legend()
     return ax

@@ -61,3 +61,36 @@ def test_kpi_baseline_notebook_runs_with_parameters(tmp_path: Path) -> None:
     assert any(
         "image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])
     )
+
+
+def test_what_if_notebook_reproduces_cs_sim_compare(tmp_path: Path) -> None:
+    """The notebook's paired difference equals a direct cs_sim.compare with the same seed."""
+    import papermill as pm
+
+    import cs_sim
+
+    scenarios = ROOT / "templates" / "scenarios"
+    out = tmp_path / "02.ipynb"
+    pm.execute_notebook(
+        ROOT / "notebooks" / "02_what_if.ipynb",
+        out,
+        parameters={
+            "baseline_path": str(scenarios / "baseline.yaml"),
+            "variant_paths": [str(scenarios / "save_play.yaml")],
+            "replications": 3,
+            "seed": 11,
+        },
+        cwd=str(ROOT / "notebooks"),
+        progress_bar=False,
+        kernel_name="python3",
+    )
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+    direct = cs_sim.compare(
+        scenarios / "baseline.yaml", scenarios / "save_play.yaml", replications=3, seed=11
+    ).summary()
+    shown = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+    nrr_diff = direct.loc["nrr", "diff"]
+    assert f"{nrr_diff:.6f}"[:7] in shown or f"{nrr_diff:.6e}"[:6] in shown
