@@ -170,6 +170,24 @@ def test_poisson_inverse_cdfs_match_scipy() -> None:
     np.testing.assert_array_equal(_poisson_ppf_scalar(u64, lam64), poisson.ppf(u64, lam64))
 
 
+def test_uniform_stream_equals_numpy_float32_uniforms() -> None:
+    # the bulk stream must give NumPy's own float32 uniforms (+ 2**-25), call after call,
+    # with odd counts carrying a half 64-bit word over to the next call
+    from cs_sim.sim.engine import UniformStream, to_uniform, words_below
+
+    def gens() -> list[np.random.Generator]:
+        return [np.random.Generator(np.random.PCG64DXSM(s)) for s in (3, 4)]
+
+    ref, stream = gens(), UniformStream(gens(), 20)
+    for n in (7, 8, 1, 0, 13, 20, 3):
+        want = np.stack([g.random(n, dtype=np.float32) for g in ref]) + np.float32(2**-25)
+        np.testing.assert_array_equal(stream.uniform(n), want)
+    k = np.arange(2**24, dtype=np.uint32)[::997]
+    u = to_uniform(k)
+    for p in (0.0, 0.01, 0.08, 0.6, 1.0):
+        assert ((k < words_below(p)) == (u < p)).all()
+
+
 def test_serve_queue_by_hand() -> None:
     # one replication, capacity 10 units; requests (priority, since, slot, hours):
     # a(1,0,5,4) b(0,1,9,3) c(1,0,2,4) d(1,1,1,1) -> order b, c, a, d; cumulative 3, 7, 11

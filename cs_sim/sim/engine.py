@@ -20,9 +20,10 @@ scenario does with them: two scenarios with the same seed and slot layout share 
 random numbers (common random numbers) and a difference between them is the policy.
 Nothing mixes replications, so results do not depend on how replications are chunked.
 Bit generator: PCG64DXSM. Monthly uniforms are float32 ``(k + 1/2) / 2**24`` (never 0
-or 1), and the behavioural state (health, usage, probabilities) is float32, which
-halves the work per cell; money (seats, prices, MRR) is float64. Plays with
-``reach == 1`` draw nothing. The acquisition stream is drawn for all months at the
+or 1: ``gen.random(n, dtype=np.float32) + 2**-25``, drawn in bulk by
+:class:`UniformStream`), and the behavioural state (health, usage, probabilities) is
+float32, which halves the work per cell; money (seats, prices, MRR) is float64. Plays
+with ``reach == 1`` draw nothing. The acquisition stream is drawn for all months at the
 start (the same stream positions as month by month).
 
 Equations (month m; ``h`` health 0-100; ``x = (h - 50) / 10``; ``σ(v) = 1/(1+e^{-v})``;
@@ -188,6 +189,88 @@ def default_layout(scenario: Scenario, n_initial: int) -> Layout:
     return Layout(n_initial=n_initial, per_month=k, horizon=scenario.horizon_months)
 
 
+# ----------------------------------------------------------------------------- uniforms
+class UniformStream:
+    """Float32 uniforms of one component, one generator per replication row.
+
+    Gives exactly the numbers of ``gen.random(n, dtype=np.float32) + 2**-25`` called
+    month after month on each generator, but about twice as fast: NumPy's float32
+    uniform is ``(w >> 8) / 2**24`` for consecutive 32-bit words ``w``, which are the
+    low then high halves of the bit generator's 64-bit outputs (an odd count leaves the
+    high half for the next call). This class draws the 64-bit outputs in bulk
+    (``random_raw``) and keeps that leftover half itself, so the generators must not be
+    used by anything else.
+
+    Parameters
+    ----------
+    gens : list of numpy.random.Generator
+        One fresh generator per replication row.
+    width : int
+        Maximum number of uniforms per row and call.
+    scratch : ndarray of uint32, optional
+        A ``(len(gens), width + 1)`` buffer for the drawn words, which streams may share:
+        the arrays a call returns are then valid until the next call of any of them.
+    """
+
+    def __init__(
+        self, gens: list[np.random.Generator], width: int, *, scratch: np.ndarray | None = None
+    ) -> None:
+        self._bits = [g.bit_generator for g in gens]
+        self._carry: list[int | None] = [None] * len(gens)
+        shape = (len(gens), width + 1)
+        if scratch is None:
+            scratch = np.empty(shape, dtype=np.uint32)
+        elif scratch.shape != shape or scratch.dtype != np.uint32:
+            raise ValueError(f"scratch must be a uint32 array of shape {shape}")
+        self._words = scratch
+        self._out = np.empty((len(gens), width), dtype=_F)
+
+    def words(self, n: int) -> np.ndarray:
+        """Draw ``n`` values per row as 24-bit integers ``k`` (uniform ``(k + 1/2) / 2**24``)."""
+        words = self._words
+        for r, bits in enumerate(self._bits):
+            row = words[r]
+            c = self._carry[r]
+            off = 0
+            if c is not None:
+                row[0] = c
+                off = 1
+            m = (n - off + 1) // 2
+            if m:
+                row[off : off + 2 * m] = bits.random_raw(m).view(np.uint32)
+            self._carry[r] = int(row[n]) if off + 2 * m > n else None
+        k = words[:, :n]
+        np.right_shift(k, 8, out=k)
+        return k
+
+    def uniform(self, n: int) -> np.ndarray:
+        """Draw ``n`` float32 uniforms per row: ``(k + 1/2) / 2**24``, never 0 or 1."""
+        return to_uniform(self.words(n), out=self._out[:, :n])
+
+
+def to_uniform(k: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+    """Float32 uniforms ``k / 2**24 + 2**-25`` (float32 arithmetic) of 24-bit integers."""
+    out = np.multiply(k, _F(2.0**-24), out=out, dtype=_F)
+    out += _HALF_ULP
+    return out
+
+
+def words_below(p: float) -> int:
+    """Number of 24-bit integers ``k`` whose uniform (:func:`to_uniform`) is ``< float32(p)``.
+
+    The uniform is non-decreasing in ``k``, so ``to_uniform(k) < p`` is ``k < words_below(p)``.
+    """
+    lo, hi = 0, 2**24  # the answer is in [lo, hi]
+    target = _F(p)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if to_uniform(np.array([mid], dtype=np.uint32))[0] < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 # ----------------------------------------------------------------------------- helpers
 def _sigmoid(v: np.ndarray) -> np.ndarray:
     np.negative(v, out=v)
@@ -224,7 +307,12 @@ def poisson_ppf_dense(
     """Inverse CDF of Poisson(``lam``) at ``u`` (2-D), dense int16 counts.
 
     Counts 0 and 1 are decided with whole-array operations (``w1``, ``w2`` are scratch
-    arrays of the same shape); the few cells beyond continue sparsely.
+    arrays of the same shape); the few cells beyond continue sparsely. At step ``j``
+    every cell still searching has count ``j``, so ``P(j) = P(j-1) * (lam / j)`` is one
+    vector operation. Whether a cell goes on (``u > P(X <= j)`` and ``P(j) > 0``) can
+    only turn from true to false, so a cell's count is ``1 +`` the steps it took part in,
+    whether or not finished cells are dropped at once; they are dropped (the arrays
+    compacted) only when at most half the cells are still searching.
     """
     p = w1
     np.negative(lam, out=p)
@@ -240,16 +328,25 @@ def poisson_ppf_dense(
         ll = lam[r, i]
         c = cdf[r, i]
         pk = p[r, i] * ll  # P(1)
-        k = np.ones(r.size, dtype=np.int64)
-        idx = np.arange(r.size)
-        step = 0
-        while idx.size and step < 10_000:
-            step += 1
-            k[idx] += 1
-            pk[idx] *= ll[idx] / k[idx]
-            c[idx] += pk[idx]
-            keep = (uu[idx] > c[idx]) & (pk[idx] > 0)
-            idx = idx[keep]
+        k = np.empty(r.size, dtype=np.int64)
+        pos = np.arange(r.size)
+        n_on = np.zeros(r.size, dtype=np.int64)  # steps after which the cell went on
+        steps = 0
+        while steps < 10_000:
+            steps += 1
+            pk *= ll / np.float64(steps + 1)  # float64 ratio, as lam / k with an int64 k
+            c += pk
+            on = uu > c
+            on &= pk > 0
+            n_on += on
+            still = int(np.count_nonzero(on))
+            if still == 0:
+                break
+            if 4 * still <= on.size:
+                off = ~on
+                k[pos[off]] = 2 + n_on[off]
+                pos, uu, ll, c, pk, n_on = (a[on] for a in (pos, uu, ll, c, pk, n_on))
+        k[pos] = 1 + np.minimum(steps, 1 + n_on)
         out[r, i] = k.astype(np.int16)
     return out
 
@@ -592,7 +689,8 @@ class _Engine:
         self.alive = np.zeros((R, NT), dtype=bool)
         self.acq = np.full((R, NT), _UNBORN, dtype=np.int32)
         self.ten = np.full((R, NT), -float(_UNBORN), dtype=f4)  # tenure (months, exact ints)
-        self.tm12 = np.zeros((R, NT), dtype=np.int8)  # tenure % 12
+        # acquisition month % 12: anniversaries are the months m with m % 12 == phase
+        self.phase = np.zeros((R, NT), dtype=np.int8)
         self.seg = np.zeros((R, NT), dtype=np.int8 if self.S < 128 else np.intp)
         small_int = np.int8 if self.T < 128 else np.intp
         self.tier = np.full((R, NT), self.T - 1, dtype=small_int)
@@ -629,14 +727,25 @@ class _Engine:
         self.share_buf = np.zeros((R, NT), dtype=f4)
         self.level_on = [False] * P
         self.n_pending = [0] * P
+        # flat slots (r * NT + i) that may hold a request of each play (a superset:
+        # served, dropped and churned requests are filtered out in collect_work)
+        self.pend_slots: list[list[np.ndarray]] = [[] for _ in range(P)]
         self.need_au_prev = record_row is not None or any(
             p.event == "usage_drop" or any(c[0] == "usage_change" for c in p.conditions)
             for p in self.plays
         )
         # uniforms buffers ----------------------------------------------------------
-        self.ubuf = {c: np.empty((R, NT), dtype=f4) for c in ("usage", "support", "events",
-                                                                "surveys", "churn", "expansion")}
-        self.ubuf["plays"] = np.empty((R, NT), dtype=f4)
+        # the streams share one scratch buffer: each draw is used before the next one
+        words = np.empty((R, NT + 1), dtype=np.uint32)
+        self.streams = {
+            c: UniformStream(self.comp[c], NT, scratch=words)
+            for c in ("usage", "support", "events", "surveys", "churn", "expansion")
+        }
+        self.champ_words = words_below(b.support.champion_leave_rate)
+        self.resp_words = words_below(b.surveys.nps_response_rate)
+        self.play_streams = [
+            UniformStream(g, NT, scratch=words) if g else None for g in self.play_gens
+        ]
         # acquisition stream: month m uses 1 + 4K uniforms (count, then the block's
         # segment, employees, contract, health); drawn for all months at once (the
         # stream's values are the same as drawing month by month)
@@ -707,10 +816,11 @@ class _Engine:
             self.rc[tgt] = None if np.all(tab == 1.0) else tab
         self.rc_cost = float(sum(rc.cost_per_month for rc in sc.retention_changes))
 
-    def _set_seg_params(self, r: np.ndarray, i: np.ndarray) -> None:
-        s = self.seg[r, i]
+    def _set_seg_params(self, sl: Any) -> None:
+        """Fill the per-slot segment parameters of the slots ``sl`` (a 2-D slice)."""
+        seg = self.seg[sl].astype(np.intp)
         for k in self._seg_params:
-            self.sp[k][r, i] = self.seg_tables[k][s]
+            self.sp[k][sl] = self.seg_tables[k].astype(_F)[seg]
 
     def _init_blocks(self) -> None:
         """Attributes of every acquisition slot (they stay dead until born)."""
@@ -726,8 +836,7 @@ class _Engine:
         self.seats[s] = seats
         self.price[s] = price
         self.health[s] = health
-        for k in self._seg_params:
-            self.sp[k][s] = self.seg_tables[k][seg]
+        self._set_seg_params(s)
         self.tier[s] = _tier_of(
             self.sc, mrr=seats * price, employees=employees, seats=seats, seg=seg,
             health=health, annual=annual,
@@ -745,7 +854,7 @@ class _Engine:
         self.alive[sl] = True
         self.acq[sl] = -1 - pop.tenure
         self.ten[sl] = pop.tenure  # incremented at the start of month 0
-        self.tm12[sl] = pop.tenure % 12
+        self.phase[sl] = self.acq[sl] % 12
         self.seg[sl] = pop.seg
         self.annual[sl] = pop.annual
         self.employees[sl] = pop.employees
@@ -753,8 +862,7 @@ class _Engine:
         self.price[sl] = pop.price
         self.mrr[sl] = pop.seats * pop.price
         self.health[sl] = pop.health
-        r, i = np.nonzero(self.alive[:, :n0])
-        self._set_seg_params(r, i)
+        self._set_seg_params(sl)  # every starting slot is alive
         self.tier[sl] = _tier_of(
             self.sc, mrr=self.mrr[sl], employees=self.employees[sl], seats=self.seats[sl],
             seg=self.seg[sl], health=self.health[sl], annual=self.annual[sl],
@@ -767,12 +875,7 @@ class _Engine:
     # ------------------------------------------------------------------ draws
     def _uniform(self, comp: str, n: int) -> np.ndarray:
         """One float32 uniform per slot: ``(k + 1/2) / 2**24``, never 0 or 1."""
-        buf = self.ubuf[comp]
-        for r, g in enumerate(self.comp[comp]):
-            g.random(out=buf[r, :n], dtype=_F)
-        out = buf[:, :n]
-        out += _HALF_ULP
-        return out
+        return self.streams[comp].uniform(n)
 
     def _work(self, j: int) -> np.ndarray:
         """Scratch array ``j`` of shape (R, n) (contents undefined)."""
@@ -781,24 +884,21 @@ class _Engine:
     # ------------------------------------------------------------- month, part 1
     def begin_month(self, m: int) -> None:
         L = self.L
+        self.m = m
         n = self.n = L.limit(m)
         n_old = L.limit(m - 1)
         self.ten[:, :n_old] += 1.0
-        tm = self.tm12[:, :n_old]
-        tm += 1
-        np.subtract(tm, 12, out=tm, where=tm >= 12)
         self._births(m)
         if self.rec is not None:
             row = self.rec.row
             self.alive_start_rec = self.alive[row, :n] & (self.acq[row, :n] < m)
             self.seats_start_rec = self.seats[row, :n].copy()
         alive = self.alive[:, :n]
-        tenure = self.tenure = self.ten[:, :n]
-        tm = self.tmod12 = self.tm12[:, :n]
-        self.new = alive & (tenure == 0)
-        self.anniv = tm == 0
+        self.tenure = self.ten[:, :n]
+        self.anniv = self.phase[:, :n] == m % 12  # tenure % 12 == 0 where born
         self.anniv &= alive
-        self.anniv &= ~self.new
+        if L.per_month:
+            self.anniv[:, L.n_initial + m * L.per_month :] = False  # new accounts
         self._change: np.ndarray | None = None
         if self.anniv.any():
             r, i = _nz(self.anniv)
@@ -843,18 +943,18 @@ class _Engine:
         fail = self.fail = poisson_ppf_dense(u, lam, self._work(4), self._work(5))
         self._fail_sparse: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         # champion leaves --------------------------------------------------------------
-        u = self._uniform("events", n)
-        champ = u < b.support.champion_leave_rate
+        champ = self.streams["events"].words(n) < self.champ_words  # u < leave rate
         champ &= alive
         self.champ = champ
+        self.champ_nz = _nz(champ)
         # NPS survey ---------------------------------------------------------------------
         # one uniform u: answered if u < rate; then u / rate is uniform, giving Z
-        u = self._uniform("surveys", n)
+        k = self.streams["surveys"].words(n)
         sv = b.surveys
-        resp = u < sv.nps_response_rate
+        resp = k < self.resp_words  # u < rate
         resp &= alive
         rr, ii = _nz(resp)
-        z = _ndtri(u[rr, ii] / sv.nps_response_rate) if rr.size else np.zeros(0)
+        z = _ndtri(to_uniform(k[rr, ii]) / sv.nps_response_rate) if rr.size else np.zeros(0)
         score = np.clip(
             np.rint(sv.nps_intercept + sv.nps_health_slope * x[rr, ii] + sv.nps_noise_sd * z),
             0.0, 10.0,
@@ -876,7 +976,7 @@ class _Engine:
             np.multiply(fail, hp.failed_ticket_penalty, out=tmp)
             h -= tmp
         if hp.champion_leave_penalty:
-            cr, ci = _nz(champ)
+            cr, ci = self.champ_nz
             h[cr, ci] -= hp.champion_leave_penalty
         np.clip(h, 0.0, 100.0, out=h)
         # plays --------------------------------------------------------------------------
@@ -901,6 +1001,8 @@ class _Engine:
 
     def _births(self, m: int) -> None:
         L, R, K = self.L, self.R, self.L.per_month
+        self.new_nz = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
+        self.new_row: np.ndarray | None = None
         if K == 0:
             return
         sc = self.sc
@@ -921,7 +1023,10 @@ class _Engine:
         self.alive[s] = born
         self.acq[s] = np.where(born, m, _UNBORN)
         self.ten[s] = np.where(born, 0.0, -float(_UNBORN))
-        self.tm12[s] = 0
+        self.phase[s] = m % 12
+        r, j = _nz(born)
+        self.new_nz = (r, j + b0)  # the new accounts, in row-major order
+        self.new_row = born[self.rec.row] if self.rec is not None else None
         self.mrr[s] = np.where(born, self.seats[s] * self.price[s], 0.0)
 
     def members_now(self) -> np.ndarray:
@@ -945,7 +1050,8 @@ class _Engine:
         if name == "nps_score":
             return self.nps_last[:, :n]
         if name == "months_to_renewal":
-            return np.where(self.annual[:, :n], (12 - self.tmod12.astype(np.int64)) % 12, 0)
+            tmod12 = (self.m % 12 - self.phase[:, :n].astype(np.int64)) % 12  # tenure % 12
+            return np.where(self.annual[:, :n], (12 - tmod12) % 12, 0)
         if name == "failed_tickets":
             return self.fail
         raise AssertionError(name)  # pragma: no cover
@@ -953,9 +1059,9 @@ class _Engine:
     def _event(self, p: Play) -> tuple[np.ndarray, np.ndarray]:
         """Rows and slots where the play's event happened this month."""
         if p.event == "new_account":
-            return _nz(self.new)
+            return self.new_nz
         if p.event == "champion_left":
-            return _nz(self.champ)
+            return self.champ_nz
         if p.event == "usage_drop":
             assert p.threshold is not None
             return _nz(self.change <= -p.threshold)
@@ -990,10 +1096,7 @@ class _Engine:
                 due &= self.tenure >= 1
                 r, i = _nz(due)
                 if p.every > 1:
-                    if 12 % p.every == 0:
-                        tm = self.tm12[r, i].astype(np.int64)
-                    else:
-                        tm = self.ten[r, i].astype(np.int64)
+                    tm = m - self.acq[r, i].astype(np.int64)  # tenure
                     ok = (tm % p.every) == (p.offset % p.every)
                     r, i = r[ok], i[ok]
             elif p.kind == "data":
@@ -1003,11 +1106,9 @@ class _Engine:
                 r, i = r[ok], i[ok]
             else:
                 r, i = self._event(p)
-            if p.reach < 1.0:  # fixed consumption: a uniform for every slot, every month
-                buf = self.ubuf["plays"]
-                for rr, g in enumerate(self.play_gens[k]):
-                    g.random(out=buf[rr, :n], dtype=_F)
-                ok = buf[r, i] + _HALF_ULP < p.reach
+            stream = self.play_streams[k]
+            if stream is not None:  # fixed consumption: a uniform for every slot, every month
+                ok = to_uniform(stream.words(n)[r, i]) < p.reach
                 r, i = r[ok], i[ok]
             if r.size == 0:
                 continue
@@ -1030,6 +1131,7 @@ class _Engine:
             if q.any():
                 self.pend[k, r[q], i[q]] = m
                 self.n_pending[k] += int(q.sum())
+                self.pend_slots[k].append(r[q] * self.NT + i[q])
 
     # ------------------------------------------------------------------ capacity
     def collect_work(self, m: int) -> None:
@@ -1038,7 +1140,12 @@ class _Engine:
         for k, p in enumerate(self.plays):
             if not p.uses_csm or self.n_pending[k] == 0:
                 continue
-            r, i = _nz(self.pend[k, :, : self.n] >= 0)
+            flat = np.sort(np.concatenate(self.pend_slots[k]))  # row-major order
+            live = self.pend[k].reshape(-1)[flat] >= 0
+            live[1:] &= flat[1:] != flat[:-1]  # a slot requested again after a reset
+            flat = flat[live]
+            self.pend_slots[k] = [flat]
+            r, i = np.divmod(flat, self.NT)
             self.n_pending[k] = r.size
             if r.size:
                 ks.append(np.full(r.size, k))
@@ -1253,7 +1360,7 @@ class _Engine:
             self.pend[:, vr, vi] = -1
         # books -------------------------------------------------------------------------
         om = self.out_m
-        nr, ni = _nz(self.new)
+        nr, ni = self.new_nz
         n_new = np.bincount(nr, minlength=R)
         om["new_logos"][:, m] = n_new
         om["new_mrr"][:, m] = np.bincount(nr, weights=mrr[nr, ni], minlength=R)
@@ -1309,7 +1416,10 @@ class _Engine:
         assert rec is not None
         r = rec.row
         n = self.n
-        present = self.alive_start_rec | self.new[r]
+        present = self.alive_start_rec.copy()
+        if self.new_row is not None:
+            b0 = self.L.n_initial + m * self.L.per_month
+            present[b0 : b0 + self.L.per_month] |= self.new_row
         idx = np.flatnonzero(present)
         churn = np.where(vol[r, idx], _CHURN_VOL, np.where(inv[r, idx], _CHURN_INVOL,
                                                            _CHURN_NONE))
