@@ -6,6 +6,7 @@ stderr and exits with status 2; nothing here computes anything itself.
 
 from __future__ import annotations
 
+import enum
 import functools
 import json
 import sys
@@ -134,6 +135,250 @@ def kpis_command(
     if out is not None:
         written = baseline.write(out)
         typer.echo(f"wrote {len(written)} files to {out}", err=as_json)
+
+
+# --- simulate / compare / generate (simulator: cs_sim.sim, cs_sim.synth) -----------------
+
+#: rows of the simulation summary: metric -> (label, unit)
+_SIM_ROWS: dict[str, tuple[str, str]] = {
+    "monthly_logo_churn": ("Monthly logo churn", "pct"),
+    "annual_logo_churn": ("Annual logo churn", "pct"),
+    "grr": ("GRR (starting customers, horizon)", "pct"),
+    "nrr": ("NRR (starting customers, horizon)", "pct"),
+    "clv": ("CLV (ARPA x margin / churn)", "money"),
+    "mrr_end": ("MRR at the end", "money"),
+    "revenue": ("Revenue (horizon)", "money"),
+    "total_cost": ("CS cost (horizon)", "money"),
+    "profit": ("Gross profit - CS cost", "money"),
+    "csm_utilisation": ("CSM utilisation", "pct"),
+}
+
+
+def _sim_fmt(value: Any, unit: str, *, diff: bool = False) -> str:
+    import math
+
+    if value is None or not math.isfinite(float(value)):
+        return "n/a"
+    v = float(value)
+    if unit == "pct":
+        return f"{100 * v:+.2f} pp" if diff else f"{100 * v:.2f}%"
+    return f"{v:+,.0f}" if diff else f"{v:,.0f}"
+
+
+def _sim_json(value: Any) -> Any:
+    import math
+
+    if isinstance(value, dict):
+        return {str(k): _sim_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_sim_json(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _sim_bar(total: int, desc: str, enabled: bool, unit: str = "rep") -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=not enabled,
+                leave=False)
+
+
+class _Engine(enum.StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+@app.command("simulate")
+@user_errors
+def simulate_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML (see templates/scenarios).")],
+    replications: Annotated[
+        int, typer.Option("--replications", "-r", min=1, help="Monte Carlo replications.")
+    ] = 20,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Root seed (default: fresh, and printed).")
+    ] = None,
+    engine: Annotated[
+        _Engine, typer.Option(help="Run in this process (local) or on a Dask cluster.")
+    ] = _Engine.local,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Dask: workers of the local cluster started.")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Dask: scheduler address, e.g. tcp://10.0.0.5:8786.")
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Dataset folder whose last month's customers start the run."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the tidy frames (CSV) and summary.json into this folder."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
+    ] = True,
+) -> None:
+    """Run a scenario's Monte Carlo replications and print means and 90% intervals."""
+    from cs_sim.sim.dask_runner import simulate_with_progress
+    from cs_sim.sim.runners import resolve_seed
+    from cs_sim.sim.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    dataset = None
+    if data is not None:
+        from cs_sim.io import load_dataset
+
+        dataset = load_dataset(data)
+        if sc.population.source != "dataset":
+            sc = sc.with_changes({"population": {"source": "dataset"}})
+    s = resolve_seed(seed)
+    with _sim_bar(replications, sc.name, progress) as bar:
+        res = simulate_with_progress(
+            sc, replications=replications, seed=s, engine=engine.value, progress=bar.update,
+            dataset=dataset, address=address, n_workers=workers,
+        )
+    summary = res.summary()
+    doc = {
+        "scenario": sc.name, "seed": s, "replications": replications, "engine": engine.value,
+        "horizon_months": sc.horizon_months, "level": 0.9,
+        "summary": _sim_json(summary.to_dict(orient="index")),
+    }
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("monthly", "tiers", "interventions", "per_replication"):
+            getattr(res, name).to_csv(out / f"{name}.csv", index=False)
+        summary.to_csv(out / "summary.csv")
+        (out / "summary.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        typer.echo(f"{sc.name}: {replications} replications x {sc.horizon_months} months, "
+                   f"seed {s}, engine {engine.value}")
+        typer.echo(f"{'metric':36s} {'mean':>14s}   90% interval")
+        for key, (label, unit) in _SIM_ROWS.items():
+            row = summary.loc[key]
+            typer.echo(f"{label:36s} {_sim_fmt(row['mean'], unit):>14s}   "
+                       f"[{_sim_fmt(row['lo'], unit)} .. {_sim_fmt(row['hi'], unit)}]")
+    if out is not None:
+        typer.echo(f"wrote the frames and summary.json to {out}", err=as_json)
+
+
+@app.command("compare")
+@user_errors
+def compare_command(
+    scenarios: Annotated[
+        list[Path],
+        typer.Argument(help="Baseline YAML first, then one or more variants.", min=2),
+    ],
+    replications: Annotated[
+        int, typer.Option("--replications", "-r", min=1, help="Monte Carlo replications.")
+    ] = 20,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Root seed (default: fresh, and printed).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
+    ] = True,
+) -> None:
+    """Compare variants with the first scenario on common random numbers.
+
+    Each variant runs with the same seed (and customers) as the baseline, so the paired
+    difference per replication is the effect of the change. Prints each difference with
+    a 90% interval of its mean, and the ROI ((gross profit gained - extra cost) / extra
+    cost).
+    """
+    import cs_sim
+    from cs_sim.sim.runners import resolve_seed
+    from cs_sim.sim.scenario import load_scenario
+
+    if len(scenarios) < 2:
+        raise CsSimError("compare needs a baseline and at least one variant")
+    loaded = [load_scenario(p) for p in scenarios]
+    s = resolve_seed(seed)
+    base = loaded[0]
+    results = []
+    with _sim_bar(len(loaded) - 1, "variants", progress, unit="variant") as bar:
+        for variant in loaded[1:]:
+            cmp = cs_sim.compare(base, variant, replications=replications, seed=s)
+            results.append((variant, cmp.summary()))
+            bar.update(1)
+    doc = {
+        "baseline": base.name, "seed": s, "replications": replications, "level": 0.9,
+        "comparisons": [
+            {"variant": v.name, "summary": _sim_json(summary.to_dict(orient="index"))}
+            for v, summary in results
+        ],
+    }
+    if as_json:
+        typer.echo(json.dumps(doc, indent=2))
+        return
+    typer.echo(f"baseline {base.name}: {replications} replications, seed {s}, common random "
+               "numbers")
+    for variant, summary in results:
+        typer.echo("")
+        typer.echo(f"{variant.name} vs {base.name}")
+        typer.echo(f"{'metric':36s} {'baseline':>14s} {'variant':>14s} {'difference':>14s}"
+                   "   90% CI of the difference")
+        for key, (label, unit) in _SIM_ROWS.items():
+            row = summary.loc[key]
+            typer.echo(
+                f"{label:36s} {_sim_fmt(row['baseline'], unit):>14s} "
+                f"{_sim_fmt(row['variant'], unit):>14s} "
+                f"{_sim_fmt(row['diff'], unit, diff=True):>14s}   "
+                f"[{_sim_fmt(row['ci_lo'], unit, diff=True)} .. "
+                f"{_sim_fmt(row['ci_hi'], unit, diff=True)}]"
+            )
+        roi = summary.loc["roi", "diff"]
+        roi_text = "n/a (no cost difference)" if not roi == roi else f"{roi:.2f}"
+        typer.echo(f"{'ROI (gain - extra cost) / extra cost':36s} {roi_text:>14s}")
+
+
+@app.command("generate")
+@user_errors
+def generate_command(
+    out: Annotated[Path, typer.Argument(help="Folder to create (must be empty or absent).")],
+    scenario: Annotated[
+        Path | None,
+        typer.Option(help="As-is scenario YAML (default templates/scenarios/sample_company.yaml)."),
+    ] = None,
+    accounts: Annotated[
+        int | None, typer.Option(min=1, help="Customers at the start of the period.")
+    ] = None,
+    months: Annotated[int | None, typer.Option(min=2, help="Months of data.")] = None,
+    start_month: Annotated[
+        str | None, typer.Option(help="First month of the data, YYYY-MM.")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Root seed (default: fresh, and printed).")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="File format of the tables: csv or parquet.")
+    ] = "csv",
+    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty folder.")] = False,
+) -> None:
+    """Generate a synthetic company: the simulator run over a past period, as data.
+
+    Writes the canonical tables, ground_truth.json (the parameters used), manifest.json
+    (checksums) and a README into OUT; the same seed and options give the same files.
+    """
+    from cs_sim.sim.runners import resolve_seed
+    from cs_sim.synth import generate
+
+    if fmt not in ("csv", "parquet"):
+        raise CsSimError(f"--format: must be csv or parquet (got {fmt!r})")
+    s = resolve_seed(seed)
+    company = generate(out, scenario, seed=s, n_accounts=accounts, months=months,
+                       start_month=start_month, format=fmt, force=force)  # type: ignore[arg-type]
+    ds = company.dataset
+    counts = ", ".join(f"{name} {len(frame):,}" for name, frame in ds.tables().items())
+    typer.echo(f"wrote {out}: seed {s}, {company.scenario.horizon_months} months from "
+               f"{company.options['start_month']} ({counts} rows)")
 
 
 def main() -> None:

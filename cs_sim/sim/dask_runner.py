@@ -227,7 +227,7 @@ def dask_client(
         n_workers=int(n),
         threads_per_worker=int(threads_per_worker),
         processes=processes,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.WARNING,
     )
     try:
@@ -238,11 +238,11 @@ def dask_client(
 
 
 def _default_client() -> Client | None:
-    """The current default client of this process, if any."""
-    try:
-        from distributed import default_client
+    """The current client (``Client.as_current()``) or the default one, if any."""
+    from distributed import Client
 
-        return default_client()
+    try:
+        return Client.current(allow_global=True)
     except ValueError:
         return None
 
@@ -299,7 +299,7 @@ def run_chunks_dask(
         )
     out: list[ChunkResult] = []
     try:
-        for fut in as_completed(futures):
+        for fut in as_completed(futures, loop=client.loop):
             res = fut.result()
             out.append(res)
             _progress_call(progress, len(res.replications))
