@@ -33,7 +33,9 @@ lab: $(VENV)/.installed
 	$(BIN)/jupyter lab notebooks/
 
 bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench_io.py
 	$(BIN)/python benchmarks/bench_sim.py
+	$(BIN)/python benchmarks/bench_dask.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
