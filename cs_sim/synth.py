@@ -855,9 +855,10 @@ def ground_truth(
         },
         "csat": {
             "model": "one answer per ticket with probability csat_response_rate; score = "
-                     "clip(round(2.6 + (health - 50) / 25 + 0.8 * first_contact + 0.8 * Z), "
-                     "1, 5) (cs_sim.sim.results.History)",
-            "csat_response_rate": b.surveys.csat_response_rate,
+                     "clip(round(csat_intercept + csat_health_slope * x + csat_first_contact"
+                     " * first_contact + csat_noise_sd * Z), 1, 5)",
+            **{k: v for k, v in b.surveys.model_dump(mode="json").items()
+               if k.startswith("csat")},
         },
         "interventions": {
             iv.name: {"kind": iv.kind, "tiers": list(iv.tiers), "owner": iv.owner,

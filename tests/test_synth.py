@@ -213,7 +213,8 @@ def test_ground_truth_round_trips_into_the_scenario(company, folder):
                                              "enterprise": -4.6}  # baseline.yaml
     assert churn["health_slope"] == -0.45 and churn["early_life"] == 0.6
     assert truth["behaviour"]["support"]["fcr"] == 0.72
-    assert truth["behaviour"]["nps"]["nps_intercept"] == 7.0
+    assert truth["behaviour"]["nps"]["nps_intercept"] == 7.7
+    assert truth["behaviour"]["csat"]["csat_intercept"] == 3.8
     assert truth["period"] == {"first_month": "2024-01", "last_month": "2025-01", "months": 13}
 
 

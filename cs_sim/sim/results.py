@@ -539,8 +539,10 @@ class History:
         csat_resp = g.random(first_contact.size) < b.surveys.csat_response_rate
         h_ticket = np.repeat(cat["health"], per_row)
         z = g.standard_normal(first_contact.size)
-        csat_score = np.clip(np.rint(3.0 + (h_ticket - 50.0) / 25.0 + 0.8 * first_contact
-                                     - 0.4 + 0.8 * z), 1, 5)
+        sv = b.surveys
+        csat_score = np.clip(np.rint(
+            sv.csat_intercept + sv.csat_health_slope * (h_ticket - 50.0) / 10.0
+            + sv.csat_first_contact * first_contact + sv.csat_noise_sd * z), 1, 5)
         csat = pd.DataFrame({
             "slot": t_slot[csat_resp].astype(np.int64), "month": t_month[csat_resp].astype(
                 np.int64),

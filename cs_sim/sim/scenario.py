@@ -396,7 +396,15 @@ class SurveyParams(_Base):
     nps_intercept: float = Field(default=7.0, description="mean score at health 50")
     nps_health_slope: float = Field(default=0.6, description="score points per 10 health")
     nps_noise_sd: NonNeg = 1.6
-    csat_response_rate: Probability = 0.3
+    csat_response_rate: Probability = Field(default=0.3, description="answers per ticket")
+    csat_intercept: float = Field(
+        default=2.6, description="mean CSAT (1-5) at health 50 when not solved at first contact"
+    )
+    csat_health_slope: float = Field(default=0.4, description="CSAT points per 10 health")
+    csat_first_contact: float = Field(
+        default=0.8, description="CSAT points added when solved at first contact"
+    )
+    csat_noise_sd: NonNeg = 0.8
 
 
 class ChurnParams(_Base):
