@@ -219,3 +219,23 @@ def test_retention_profit_monthly_basis_and_errors() -> None:
                          retention_gain_pts=1)
     with pytest.raises(dataclasses.FrozenInstanceError):
         r0.clv_before = 1.0  # type: ignore[misc]
+
+
+def test_renewal_rate_of_contracts_signed_before_the_data() -> None:
+    # Data covers 2025-01..2025-06. X signed 2024-03 and pays throughout: renews 2025-03.
+    # Y signed 2024-04, pays Jan-Mar, stops in April: up for renewal 2025-04, not renewed.
+    # Z signed 2025-02 (first paid in the data): no anniversary inside the data.
+    # M is monthly: never counted. Hand result: Mar 1/1, Apr 0/1, other months 0/0.
+    accounts = pd.DataFrame({
+        "account_id": ["X", "Y", "Z", "M"],
+        "contract": ["annual", "annual", "annual", "monthly"],
+        "signup_date": pd.to_datetime(["2024-03-10", "2024-04-20", "2025-02-01", "2023-01-01"]),
+    })
+    months = pd.date_range("2025-01-01", periods=6, freq="MS")
+    rows = [("X", m, 100.0) for m in months] + [("Y", m, 50.0) for m in months[:3]]
+    rows += [("Z", m, 70.0) for m in months[1:]] + [("M", m, 10.0) for m in months]
+    mrr = pd.DataFrame(rows, columns=["account_id", "month", "mrr"])
+    out = renewal_rate(accounts, mrr).set_index("month")
+    # the first possible anniversary is X's, 2025-03
+    assert out["up_for_renewal"].to_dict() == {m: int(m.month in (3, 4)) for m in months[2:]}
+    assert out["renewed"].to_dict() == {m: int(m.month == 3) for m in months[2:]}

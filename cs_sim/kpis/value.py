@@ -193,6 +193,11 @@ def renewal_rate(
     inactive at a - 1 left mid-term or did not renew earlier: it is not counted again;
     its loss shows in logo churn.)
 
+    Accounts already paying in the first month of the data signed their contract
+    before the data starts, so f is unknown there: when ``accounts`` has a
+    ``signup_date`` earlier than the data, its month is taken as f (the contract is
+    assumed to have started at signup), otherwise the first month of the data.
+
     Parameters
     ----------
     accounts : DataFrame
@@ -205,10 +210,10 @@ def renewal_rate(
     Returns
     -------
     DataFrame
-        One row per (``by``, month) from the 13th month of the data (the first
-        possible anniversary) to the last: ``[by], month, up_for_renewal, renewed,
-        renewal_rate`` (NaN where nothing was up for renewal). Sum the counts over
-        months for a rate over a longer period.
+        One row per (``by``, month) from the first possible anniversary (the 13th
+        month of the data, or earlier for contracts signed before it) to the last:
+        ``[by], month, up_for_renewal, renewed, renewal_rate`` (NaN where nothing was
+        up for renewal). Sum the counts over months for a rate over a longer period.
     """
     keys = by_columns(by, accounts, "accounts")
     require_columns(accounts, ["account_id", "contract"], "accounts")
@@ -221,10 +226,20 @@ def renewal_rate(
     paid = m.units[rows] > 0
     ever = paid.any(axis=1)
     first = np.argmax(paid, axis=1)
+    if "signup_date" in annual.columns:
+        # left-censored accounts: the contract started at signup, before the data
+        signup = pd.to_datetime(annual.set_index("account_id")["signup_date"], errors="coerce")
+        signup = signup.reindex(m.accounts[rows])
+        signup_month = signup.dt.to_period("M").dt.to_timestamp()
+        start = pd.Timestamp(m.months[0])
+        offset = (signup_month.dt.year - start.year) * 12 + signup_month.dt.month - start.month
+        censored = (first == 0) & (offset < 0).to_numpy()
+        first = np.where(censored, offset.fillna(0).to_numpy(dtype=np.int64), first)
     records = []
-    for k in range(1, n_months // 12 + 2):  # the last k has no anniversary in the data
+    k_max = (n_months - int(first.min(initial=0))) // 12 + 1
+    for k in range(1, k_max + 1):
         anniv = first + 12 * k
-        r = np.flatnonzero(ever & (anniv < n_months))
+        r = np.flatnonzero(ever & (anniv >= 1) & (anniv < n_months))
         up = paid[r, anniv[r] - 1]
         renewed = up & paid[r, anniv[r]]
         records.append(pd.DataFrame({
@@ -234,7 +249,9 @@ def renewal_rate(
             "renewed": renewed.astype(np.int64),
         }))
     events = pd.concat(records, ignore_index=True)
-    months = m.months[12:]
+    # from the first month an anniversary can fall in (the 13th month of the data, or
+    # earlier for contracts signed before the data)
+    months = m.months[max(1, int(first.min(initial=0)) + 12):]
     if keys:
         lookup = annual.drop_duplicates("account_id").set_index("account_id")[by]
         events[by] = events["account_id"].map(lookup).to_numpy()
