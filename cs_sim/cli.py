@@ -281,6 +281,15 @@ def compare_command(
     seed: Annotated[
         int | None, typer.Option(min=0, help="Root seed (default: fresh, and printed).")
     ] = None,
+    engine: Annotated[
+        _Engine, typer.Option(help="Run in this process (local) or on a Dask cluster.")
+    ] = _Engine.local,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Dask: workers of the local cluster started.")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Dask: scheduler address, e.g. tcp://10.0.0.5:8786.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
@@ -301,15 +310,20 @@ def compare_command(
         raise CsSimError("compare needs a baseline and at least one variant")
     loaded = [load_scenario(p) for p in scenarios]
     s = resolve_seed(seed)
+    options = {}
+    if engine is _Engine.dask:
+        options = {k: v for k, v in {"address": address, "n_workers": workers}.items() if v}
     base = loaded[0]
     results = []
     with _sim_bar(len(loaded) - 1, "variants", progress, unit="variant") as bar:
         for variant in loaded[1:]:
-            cmp = cs_sim.compare(base, variant, replications=replications, seed=s)
+            cmp = cs_sim.compare(base, variant, replications=replications, seed=s,
+                                 engine=engine.value, engine_options=options)
             results.append((variant, cmp.summary()))
             bar.update(1)
     doc = {
         "baseline": base.name, "seed": s, "replications": replications, "level": 0.9,
+        "engine": engine.value,
         "comparisons": [
             {"variant": v.name, "summary": _sim_json(summary.to_dict(orient="index"))}
             for v, summary in results

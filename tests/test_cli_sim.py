@@ -97,6 +97,21 @@ def test_simulate_on_a_dask_scheduler_address(small):
     assert doc["summary"] == local["summary"]  # bit for bit
 
 
+def test_compare_on_a_dask_scheduler_equals_local(small):
+    import distributed
+
+    variant = small.parent / "small_save.yaml"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster:
+        res = invoke("compare", small, variant, "-r", 3, "--seed", 4, "--json", "--engine",
+                     "dask", "--address", cluster.scheduler_address)
+    assert res.exit_code == 0, res.output
+    local = json.loads(invoke("compare", small, variant, "-r", 3, "--seed", 4, "--json").stdout)
+    doc = json.loads(res.stdout)
+    assert doc["engine"] == "dask" and local["engine"] == "local"
+    assert doc["comparisons"] == local["comparisons"]  # bit for bit
+
+
 def test_compare_with_itself_is_exactly_zero(small):
     res = invoke("compare", small, small, "-r", 3, "--seed", 1, "--json")
     assert res.exit_code == 0, res.output

@@ -66,6 +66,20 @@ def test_one_worker_by_address_equals_local(scenario, local):
     assert_same(res, local)
 
 
+def test_simulate_and_compare_reach_a_cluster_by_address(scenario, local):
+    with _cluster(2) as cluster:
+        options = {"address": cluster.scheduler_address}
+        res = cs_sim.simulate(scenario, replications=REPS, seed=SEED, engine="dask",
+                              chunk_size=2, engine_options=options)
+        same = cs_sim.compare(scenario, scenario, replications=2, seed=SEED, engine="dask",
+                              engine_options=options)
+    assert_same(res, local)
+    assert (same.differences.drop(columns=["replication", "roi"], errors="ignore") == 0).all(
+        axis=None)
+    with pytest.raises(cs_sim.CsSimError, match="arguments of simulate"):
+        cs_sim.simulate(scenario, replications=1, seed=1, engine_options={"dataset": None})
+
+
 def test_simulate_engine_dask_uses_the_default_client(scenario, local, monkeypatch):
     def no_local_cluster(*args, **kwargs):
         raise AssertionError("a LocalCluster was started although a client exists")

@@ -13,7 +13,7 @@ and are chosen by ``simulate(..., engine=name)``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +168,7 @@ def simulate(
     record: bool | int = False,
     chunk_size: int | None = None,
     layout: Any = None,
+    engine_options: Mapping[str, Any] | None = None,
 ) -> SimulationResult:
     """Run ``replications`` Monte Carlo replications of a scenario.
 
@@ -187,9 +188,13 @@ def simulate(
         Record the per-account history (``result.history``) of replication 0, or of
         the replication given.
     chunk_size : int, optional
-        Replications per batch for the local engine (default: by memory).
+        Replications per batch (local engine: default by memory; dask: per task).
     layout : cs_sim.sim.engine.Layout, optional
         Slot layout (used by :func:`compare`).
+    engine_options : mapping, optional
+        Options of the engine, e.g. for ``"dask"``: ``address`` (a scheduler such as
+        ``"tcp://10.0.0.5:8786"``), ``client``, ``n_workers`` of the LocalCluster
+        started when neither is given, ``processes``. They never change the numbers.
 
     Returns
     -------
@@ -214,8 +219,12 @@ def simulate(
             f"engine: unknown engine '{engine}' (available: {', '.join(sorted(_ENGINES))})"
         )
     kwargs: dict[str, Any] = {"dataset": dataset, "layout": layout, "record_rep": record_rep}
-    if engine == "local":
+    if chunk_size is not None or engine == "local":
         kwargs["chunk_size"] = chunk_size
+    clash = set(kwargs) & set(engine_options or {})
+    if clash:
+        raise CsSimError(f"engine_options: {', '.join(sorted(clash))} are arguments of simulate")
+    kwargs.update(engine_options or {})
     chunks = fn(sc, s, reps, **kwargs)
     log.info("simulated %s: %d replications, seed %d", sc.name, len(reps), s)
     return combine_chunks(sc, s, chunks)
@@ -249,6 +258,7 @@ def compare(
     seed: int | None = None,
     engine: str = "local",
     dataset: Any = None,
+    engine_options: Mapping[str, Any] | None = None,
 ) -> ComparisonResult:
     """Run two scenarios on common random numbers and pair their outcomes.
 
@@ -265,6 +275,8 @@ def compare(
     seed : int, optional
     engine : str, default "local"
     dataset : cs_sim.io.Dataset, optional
+    engine_options : mapping, optional
+        Passed to :func:`simulate` for both runs (e.g. a Dask ``address``).
 
     Returns
     -------
@@ -277,9 +289,9 @@ def compare(
         log.warning("compare: populations or horizons differ; random numbers are only "
                     "partly shared")
     ra = simulate(a, replications=replications, seed=s, engine=engine, dataset=dataset,
-                  layout=la)
+                  layout=la, engine_options=engine_options)
     rb = simulate(b, replications=replications, seed=s, engine=engine, dataset=dataset,
-                  layout=lb)
+                  layout=lb, engine_options=engine_options)
     return ComparisonResult(ra, rb, paired_differences(ra, rb))
 
 
