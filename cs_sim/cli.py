@@ -191,6 +191,17 @@ class _Engine(enum.StrEnum):
     dask = "dask"
 
 
+_EngineOpt = Annotated[
+    _Engine, typer.Option(help="Run in this process (local) or on a Dask cluster.")
+]
+_WorkersOpt = Annotated[
+    int | None, typer.Option(min=1, help="Dask: workers of the local cluster started.")
+]
+_AddressOpt = Annotated[
+    str | None, typer.Option(help="Dask: scheduler address, e.g. tcp://10.0.0.5:8786.")
+]
+
+
 @app.command("simulate")
 @user_errors
 def simulate_command(
@@ -201,15 +212,9 @@ def simulate_command(
     seed: Annotated[
         int | None, typer.Option(min=0, help="Root seed (default: fresh, and printed).")
     ] = None,
-    engine: Annotated[
-        _Engine, typer.Option(help="Run in this process (local) or on a Dask cluster.")
-    ] = _Engine.local,
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="Dask: workers of the local cluster started.")
-    ] = None,
-    address: Annotated[
-        str | None, typer.Option(help="Dask: scheduler address, e.g. tcp://10.0.0.5:8786.")
-    ] = None,
+    engine: _EngineOpt = _Engine.local,
+    workers: _WorkersOpt = None,
+    address: _AddressOpt = None,
     data: Annotated[
         Path | None,
         typer.Option(help="Dataset folder whose last month's customers start the run."),
@@ -281,15 +286,9 @@ def compare_command(
     seed: Annotated[
         int | None, typer.Option(min=0, help="Root seed (default: fresh, and printed).")
     ] = None,
-    engine: Annotated[
-        _Engine, typer.Option(help="Run in this process (local) or on a Dask cluster.")
-    ] = _Engine.local,
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="Dask: workers of the local cluster started.")
-    ] = None,
-    address: Annotated[
-        str | None, typer.Option(help="Dask: scheduler address, e.g. tcp://10.0.0.5:8786.")
-    ] = None,
+    engine: _EngineOpt = _Engine.local,
+    workers: _WorkersOpt = None,
+    address: _AddressOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
