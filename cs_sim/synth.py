@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from cs_sim.errors import CsSimError, ScenarioError
+from cs_sim.sim.rng import synth_generator
 
 if TYPE_CHECKING:  # pragma: no cover
     from cs_sim.io import Dataset
@@ -88,10 +89,6 @@ log = logging.getLogger(__name__)
 GENERATOR_VERSION = "1"
 #: default scenario, relative to the project root
 DEFAULT_SCENARIO = "templates/scenarios/sample_company.yaml"
-#: spawn-key base of the generator's own random streams (the engine's keys are < 2**33)
-_SYNTH_KEY = 2**33
-_STREAMS = ("accounts", "prospects", "tickets", "surveys", "comments", "usage",
-            "interactions", "trials")
 #: the canonical tables the generator writes, in order
 TABLE_NAMES = ("accounts", "mrr", "usage", "tickets", "surveys", "trials", "interactions",
                "costs")
@@ -310,11 +307,6 @@ def default_scenario_path() -> Path:
     )
 
 
-def _rng(seed: int, replication: int, stream: str) -> np.random.Generator:
-    ss = np.random.SeedSequence(seed, spawn_key=(replication, _SYNTH_KEY + _STREAMS.index(stream)))
-    return np.random.Generator(np.random.PCG64(ss))
-
-
 def _choice(rng: np.random.Generator, items: Sequence[tuple[str, float]], n: int) -> np.ndarray:
     names = np.array([k for k, _ in items], dtype=object)
     w = np.array([v for _, v in items], dtype=float)
@@ -396,7 +388,7 @@ def _accounts(
     panel = h.panel
     last = panel.drop_duplicates("slot", keep="last").set_index("slot")
     n = len(acc)
-    rng = _rng(seed, rep, "accounts")
+    rng = synth_generator(seed, rep, "accounts")
     plans = _plan_names(sc)
     # the trial ends in the first paid month (days 1-28); signup = trial start
     acquired = acc["acquired_month"].to_numpy(dtype=np.int64)
@@ -432,7 +424,7 @@ def _accounts(
         "_won": acquired >= 0,
     })
     # prospects: lost trials of each month ------------------------------------------------
-    rng = _rng(seed, rep, "prospects")
+    rng = synth_generator(seed, rep, "prospects")
     acq = h.acquisitions
     months = np.repeat(acq["month"].to_numpy(dtype=np.int64),
                        acq["lost_trials"].to_numpy(dtype=np.int64))
@@ -568,7 +560,7 @@ def _surveys(
     sc: Scenario, h: History, ids: np.ndarray, start: np.datetime64, tickets: pd.DataFrame,
     seed: int, rep: int, p: SynthParams,
 ) -> pd.DataFrame:
-    rng = _rng(seed, rep, "surveys")
+    rng = synth_generator(seed, rep, "surveys")
     sv = h.surveys
     base = pd.DataFrame({
         "_slot": sv["slot"].to_numpy(dtype=np.int64),
@@ -611,7 +603,7 @@ def _comments(
     sc: Scenario, h: History, sv: pd.DataFrame, seed: int, rep: int, p: SynthParams
 ) -> np.ndarray:
     """Open comments (None for answers without one) for the rows of ``sv``."""
-    rng = _rng(seed, rep, "comments")
+    rng = synth_generator(seed, rep, "comments")
     lib = _load_comments()
     n = len(sv)
     kind = sv["kind"].to_numpy(dtype=object)
@@ -1040,10 +1032,12 @@ def generate_company(
     )
     accounts, ids, trials = _accounts(sc, seed, replication, history, start, p)
     mrr = _mrr(history, ids, start)
-    usage = _usage(history, ids, start, _rng(seed, replication, "usage"), p)
-    tickets = _tickets(history, ids, start, end_day, _rng(seed, replication, "tickets"))
+    usage = _usage(history, ids, start, synth_generator(seed, replication, "usage"), p)
+    tickets = _tickets(history, ids, start, end_day, synth_generator(seed, replication, "tickets"))
     surveys = _surveys(sc, history, ids, start, tickets, seed, replication, p)
-    interactions = _interactions(history, ids, start, _rng(seed, replication, "interactions"))
+    interactions = _interactions(
+        history, ids, start, synth_generator(seed, replication, "interactions")
+    )
     costs = _costs(history, tickets, start, n_months, p)
     tickets = tickets.drop(columns=["_month", "_slot"])
     dataset = Dataset(

@@ -173,7 +173,7 @@ def test_poisson_inverse_cdfs_match_scipy() -> None:
 def test_uniform_stream_equals_numpy_float32_uniforms() -> None:
     # the bulk stream must give NumPy's own float32 uniforms (+ 2**-25), call after call,
     # with odd counts carrying a half 64-bit word over to the next call
-    from cs_sim.sim.engine import UniformStream, to_uniform, words_below
+    from cs_sim.sim.rng import UniformStream, to_uniform, words_below
 
     def gens() -> list[np.random.Generator]:
         return [np.random.Generator(np.random.PCG64DXSM(s)) for s in (3, 4)]

@@ -103,6 +103,14 @@ import numpy as np
 from cs_sim.errors import ScenarioError
 from cs_sim.sim.capacity import serve_queue, team_process, to_units
 from cs_sim.sim.policies import Play, compile_plays, condition_mask
+from cs_sim.sim.rng import (
+    COMPONENTS,
+    UniformStream,
+    component_generators,
+    play_generator,
+    to_uniform,
+    words_below,
+)
 from cs_sim.sim.scenario import Scenario, TierCondition
 
 __all__ = [
@@ -114,42 +122,11 @@ __all__ = [
     "run_engine",
 ]
 
-#: random-number components, in spawn order
-COMPONENTS = (
-    "population",
-    "acquisition",
-    "usage",
-    "support",
-    "events",
-    "surveys",
-    "churn",
-    "expansion",
-    "record",
-)
-_PLAY_KEY_BASE = 2**32
 _LOGISTIC_SCALE = math.sqrt(3.0) / math.pi
 _UNBORN = 10**6
 _F = np.float32
-_HALF_ULP = np.float32(2.0**-25)  # float32 uniforms are k / 2**24; shift to mid-points
 _ONE_MINUS = np.float32(1.0 - 2.0**-24)
 _CHURN_NONE, _CHURN_VOL, _CHURN_INVOL = 0, 1, 2
-
-
-# ----------------------------------------------------------------------- random streams
-def component_generators(seed: int, rep: int) -> dict[str, np.random.Generator]:
-    """Return the generators of replication ``rep`` by component name."""
-    return {
-        name: np.random.Generator(
-            np.random.PCG64DXSM(np.random.SeedSequence(seed, spawn_key=(rep, c)))
-        )
-        for c, name in enumerate(COMPONENTS)
-    }
-
-
-def play_generator(seed: int, rep: int, key: int) -> np.random.Generator:
-    """Return the generator of one play (by its stream key) in replication ``rep``."""
-    ss = np.random.SeedSequence(seed, spawn_key=(rep, _PLAY_KEY_BASE + key))
-    return np.random.Generator(np.random.PCG64DXSM(ss))
 
 
 # ----------------------------------------------------------------------------- layout
@@ -187,88 +164,6 @@ def default_layout(scenario: Scenario, n_initial: int) -> Layout:
             lam += scenario.loyalty.referral_rate * (n_initial + lam * scenario.horizon_months)
         k = 0 if lam <= 0 else int(math.ceil(lam + 6.0 * math.sqrt(lam) + 6.0))
     return Layout(n_initial=n_initial, per_month=k, horizon=scenario.horizon_months)
-
-
-# ----------------------------------------------------------------------------- uniforms
-class UniformStream:
-    """Float32 uniforms of one component, one generator per replication row.
-
-    Gives exactly the numbers of ``gen.random(n, dtype=np.float32) + 2**-25`` called
-    month after month on each generator, but about twice as fast: NumPy's float32
-    uniform is ``(w >> 8) / 2**24`` for consecutive 32-bit words ``w``, which are the
-    low then high halves of the bit generator's 64-bit outputs (an odd count leaves the
-    high half for the next call). This class draws the 64-bit outputs in bulk
-    (``random_raw``) and keeps that leftover half itself, so the generators must not be
-    used by anything else.
-
-    Parameters
-    ----------
-    gens : list of numpy.random.Generator
-        One fresh generator per replication row.
-    width : int
-        Maximum number of uniforms per row and call.
-    scratch : ndarray of uint32, optional
-        A ``(len(gens), width + 1)`` buffer for the drawn words, which streams may share:
-        the arrays a call returns are then valid until the next call of any of them.
-    """
-
-    def __init__(
-        self, gens: list[np.random.Generator], width: int, *, scratch: np.ndarray | None = None
-    ) -> None:
-        self._bits = [g.bit_generator for g in gens]
-        self._carry: list[int | None] = [None] * len(gens)
-        shape = (len(gens), width + 1)
-        if scratch is None:
-            scratch = np.empty(shape, dtype=np.uint32)
-        elif scratch.shape != shape or scratch.dtype != np.uint32:
-            raise ValueError(f"scratch must be a uint32 array of shape {shape}")
-        self._words = scratch
-        self._out = np.empty((len(gens), width), dtype=_F)
-
-    def words(self, n: int) -> np.ndarray:
-        """Draw ``n`` values per row as 24-bit integers ``k`` (uniform ``(k + 1/2) / 2**24``)."""
-        words = self._words
-        for r, bits in enumerate(self._bits):
-            row = words[r]
-            c = self._carry[r]
-            off = 0
-            if c is not None:
-                row[0] = c
-                off = 1
-            m = (n - off + 1) // 2
-            if m:
-                row[off : off + 2 * m] = bits.random_raw(m).view(np.uint32)
-            self._carry[r] = int(row[n]) if off + 2 * m > n else None
-        k = words[:, :n]
-        np.right_shift(k, 8, out=k)
-        return k
-
-    def uniform(self, n: int) -> np.ndarray:
-        """Draw ``n`` float32 uniforms per row: ``(k + 1/2) / 2**24``, never 0 or 1."""
-        return to_uniform(self.words(n), out=self._out[:, :n])
-
-
-def to_uniform(k: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
-    """Float32 uniforms ``k / 2**24 + 2**-25`` (float32 arithmetic) of 24-bit integers."""
-    out = np.multiply(k, _F(2.0**-24), out=out, dtype=_F)
-    out += _HALF_ULP
-    return out
-
-
-def words_below(p: float) -> int:
-    """Number of 24-bit integers ``k`` whose uniform (:func:`to_uniform`) is ``< float32(p)``.
-
-    The uniform is non-decreasing in ``k``, so ``to_uniform(k) < p`` is ``k < words_below(p)``.
-    """
-    lo, hi = 0, 2**24  # the answer is in [lo, hi]
-    target = _F(p)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if to_uniform(np.array([mid], dtype=np.uint32))[0] < target:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 # ----------------------------------------------------------------------------- helpers

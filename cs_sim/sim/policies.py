@@ -9,13 +9,13 @@ evaluated with :mod:`operator` functions on numpy arrays, never with ``eval``.
 from __future__ import annotations
 
 import operator
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from cs_sim.sim.rng import play_stream_key
 from cs_sim.sim.scenario import Effect, Scenario
 
 __all__ = ["OPERATORS", "Play", "compile_plays", "condition_mask"]
@@ -97,8 +97,6 @@ class Play:
         return bool(np.any(self.hours_by_tier[self.tier_mask] > 0))
 
 
-def _stream_key(name: str) -> int:
-    return zlib.crc32(name.encode("utf-8"))
 
 
 def _effect_fields(effect: Effect, half_life: float) -> dict[str, float]:
@@ -150,7 +148,7 @@ def compile_plays(scenario: Scenario) -> list[Play]:
                 wait_decay=float(ob.wait_decay),
                 owner_team=None,
                 interaction_kind="onboarding",
-                stream_key=_stream_key(ONBOARDING),
+                stream_key=play_stream_key(ONBOARDING),
                 **_effect_fields(ob.effect, ob.decay.half_life_months),
             )
         )
@@ -185,7 +183,7 @@ def compile_plays(scenario: Scenario) -> list[Play]:
                 wait_decay=float(iv.wait_decay),
                 owner_team=iv.owner_team,
                 interaction_kind=iv.interaction_kind or iv.name,
-                stream_key=_stream_key(iv.name),
+                stream_key=play_stream_key(iv.name),
                 **_effect_fields(iv.effect, iv.decay.half_life_months),
             )
         )

@@ -439,12 +439,12 @@ class History:
     @classmethod
     def from_record(cls, raw: RawRun, scenario: Scenario, monthly: pd.DataFrame) -> History:
         """Build the history from the engine's raw record (internal)."""
-        from cs_sim.sim.engine import component_generators
+        from cs_sim.sim.rng import component_generator
 
         rec = raw.record
         assert rec is not None
         rep = int(rec["rep"])
-        g = component_generators(raw.seed, rep)["record"]
+        g = component_generator(raw.seed, rep, "record")
         seg_names = np.array(scenario.segment_names(), dtype=object)
         tier_names = np.array(scenario.tier_names(), dtype=object)
         rows = rec["rows"]
