@@ -1,0 +1,265 @@
+"""How figures are shown to people: one place for the CLI, notebooks and reports.
+
+Units name how a raw value is shown:
+
+==========  ======================  ====================  ======================
+unit        raw value               shown                 as a difference
+==========  ======================  ====================  ======================
+``pct``     a fraction (0.925)      ``92.5%``             ``+1.2 pp``
+``money``   an amount (12345.6)     ``12,346`` (+ cur.)   ``+12,346``
+``count``   a whole number          ``1,234``             ``+12``
+``score``   NPS, CSAT 0-100 scale   ``26.6``              ``+1.4``
+``months``  a duration              ``2.5 months``        ``+0.5 months``
+``ratio``   ROI, quick ratio        ``1.85``              ``+0.12``
+``number``  anything else           ``1,234.57``          ``+0.12``
+==========  ======================  ====================  ======================
+
+Missing values (None, NaN) show as ``n/a``; infinities as ``inf``/``-inf``. JSON keeps
+raw numbers: :func:`to_jsonable` only turns numpy scalars into Python ones, NaN into
+``None`` and timestamps into ``YYYY-MM``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = [
+    "UNITS",
+    "Unit",
+    "count",
+    "fmt",
+    "format_frame",
+    "money",
+    "percent",
+    "style_frame",
+    "to_jsonable",
+]
+
+Unit = Literal["pct", "money", "count", "score", "months", "ratio", "number"]
+#: the units :func:`fmt` knows
+UNITS: tuple[str, ...] = ("pct", "money", "count", "score", "months", "ratio", "number")
+
+NA = "n/a"
+
+
+def _finite(value: Any) -> float | str:
+    """``float(value)``, or the text shown for a missing or infinite value."""
+    if value is None:
+        return NA
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return NA
+    if math.isnan(v):
+        return NA
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
+def percent(value: Any, *, digits: int = 1, diff: bool = False) -> str:
+    """A fraction as a percentage (``0.925 -> '92.5%'``), or signed points with ``diff``.
+
+    Examples
+    --------
+    >>> percent(0.9254)
+    '92.5%'
+    >>> percent(-0.0123, diff=True)
+    '-1.2 pp'
+    """
+    v = _finite(value)
+    if isinstance(v, str):
+        return v
+    if diff:
+        return f"{100 * v:+.{digits}f} pp"
+    return f"{100 * v:.{digits}f}%"
+
+
+def money(value: Any, *, currency: str | None = None, digits: int = 0,
+          diff: bool = False) -> str:
+    """An amount with thousands separators and, when given, its currency.
+
+    Examples
+    --------
+    >>> money(1234567.891)
+    '1,234,568'
+    >>> money(5500, currency="USD", digits=2)
+    '5,500.00 USD'
+    >>> money(-250, diff=True)
+    '-250'
+    """
+    v = _finite(value)
+    if isinstance(v, str):
+        return v
+    text = f"{v:+,.{digits}f}" if diff else f"{v:,.{digits}f}"
+    if text in ("-0", "+0", "-0.00", "+0.00") or text.strip("+-0.,") == "":
+        text = text.lstrip("+-") if not diff else "+" + text.lstrip("+-")
+    return f"{text} {currency}" if currency else text
+
+
+def count(value: Any, *, diff: bool = False) -> str:
+    """A whole number with thousands separators (rounded half away from zero).
+
+    Examples
+    --------
+    >>> count(1234.4)
+    '1,234'
+    >>> count(3, diff=True)
+    '+3'
+    """
+    v = _finite(value)
+    if isinstance(v, str):
+        return v
+    n = int(math.floor(abs(v) + 0.5)) * (1 if v >= 0 else -1)
+    return f"{n:+,d}" if diff else f"{n:,d}"
+
+
+def fmt(value: Any, unit: str, *, diff: bool = False, currency: str | None = None) -> str:
+    """Show ``value`` in ``unit`` (see the module's table); ``diff`` shows a signed change.
+
+    Parameters
+    ----------
+    value : float, int or None
+    unit : {"pct", "money", "count", "score", "months", "ratio", "number"}
+    diff : bool, default False
+        Show a difference: signed, and percentages as percentage points.
+    currency : str, optional
+        Shown after money figures.
+
+    Returns
+    -------
+    str
+    """
+    if unit == "pct":
+        return percent(value, diff=diff)
+    if unit == "money":
+        return money(value, currency=currency, diff=diff)
+    if unit == "count":
+        return count(value, diff=diff)
+    v = _finite(value)
+    if isinstance(v, str):
+        return v
+    sign = "+" if diff else ""
+    if unit == "score":
+        return f"{v:{sign}.1f}"
+    if unit == "months":
+        return f"{v:{sign}.1f} months"
+    if unit == "ratio":
+        return f"{v:{sign},.2f}"
+    if unit == "number":
+        return f"{v:{sign},.2f}"
+    raise ValueError(f"unknown unit {unit!r} (known: {', '.join(UNITS)})")
+
+
+def format_frame(
+    frame: pd.DataFrame,
+    units: Mapping[str, str],
+    *,
+    diff_columns: tuple[str, ...] = (),
+    currency: str | None = None,
+) -> pd.DataFrame:
+    """Return a copy of ``frame`` with the columns of ``units`` turned into text.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    units : mapping of column to unit
+        Columns not named are left as they are.
+    diff_columns : tuple of str
+        Columns shown as signed differences.
+    currency : str, optional
+
+    Returns
+    -------
+    DataFrame
+    """
+    out = frame.copy()
+    for col, unit in units.items():
+        if col in out.columns:
+            d = col in diff_columns
+            out[col] = [fmt(v, unit, diff=d, currency=currency) for v in out[col]]
+    return out
+
+
+def style_frame(
+    frame: pd.DataFrame,
+    units: Mapping[str, str] | None = None,
+    *,
+    row_units: Mapping[Any, str] | None = None,
+    diff_columns: tuple[str, ...] = (),
+    currency: str | None = None,
+    caption: str | None = None,
+) -> Any:
+    """A pandas ``Styler`` that shows each column (or row) in its unit, for notebooks.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    units : mapping of column to unit, optional
+    row_units : mapping of index label to unit, optional
+        For tables with one metric per row; applies to every numeric column.
+    diff_columns : tuple of str
+        Columns shown as signed differences.
+    currency : str, optional
+    caption : str, optional
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+    """
+    styler = frame.style
+    for col, unit in (units or {}).items():
+        if col in frame.columns:
+            d = col in diff_columns
+            styler = styler.format(
+                lambda v, u=unit, d=d: fmt(v, u, diff=d, currency=currency), subset=[col]
+            )
+    if row_units:
+        numeric = [c for c in frame.columns if frame[c].dtype.kind in "fiu"]
+        for label, unit in row_units.items():
+            if label not in frame.index:
+                continue
+            for col in numeric:
+                d = col in diff_columns
+                styler = styler.format(
+                    lambda v, u=unit, d=d: fmt(v, u, diff=d, currency=currency),
+                    subset=([label], [col]),
+                )
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler
+
+
+def to_jsonable(value: Any) -> Any:
+    """JSON-ready data with raw numbers: numpy scalars to Python, NaN to None.
+
+    Infinities become ``None`` as well; timestamps become ``YYYY-MM`` (month data) or
+    ISO dates; mappings and sequences are converted recursively.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_jsonable({"a": np.float64(0.5), "b": [np.nan, 1]})
+    {'a': 0.5, 'b': [None, 1]}
+    """
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "strftime") and hasattr(value, "day"):
+        if getattr(value, "day", 1) == 1 and getattr(value, "hour", 0) == 0:
+            return value.strftime("%Y-%m")
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (TypeError, ValueError):
+            return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
