@@ -3,7 +3,7 @@
 One SimPy process per account, one per tier's CSM team (a ``simpy.PriorityStore`` of
 work, served each month with the team's hours), one acquisition process; scalar random
 draws from Python's ``random.Random``. It implements the same equations as
-:mod:`cs_sim.sim.engine` (read that docstring) independently, written for clarity, not
+:mod:`cs_sim.sim.model` (read that docstring) independently, written for clarity, not
 speed, so that the array engine can be checked against it statistically (their random
 streams differ; only distributions must agree).
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import simpy
 
-from cs_sim.sim.policies import OPERATORS, compile_plays
+from cs_sim.sim.plays import OPERATORS, compile_plays
 from cs_sim.sim.scenario import Scenario
 
 _LOGISTIC = math.sqrt(3.0) / math.pi

@@ -14,7 +14,7 @@ import cs_sim
 from cs_sim.errors import CsSimError, ScenarioError
 from cs_sim.sim import combine_chunks, compare, run_chunk, run_history, simulate
 from cs_sim.sim.capacity import serve_queue
-from cs_sim.sim.engine import _poisson_ppf_scalar, poisson_ppf_dense
+from cs_sim.sim.numerics import poisson_ppf, poisson_ppf_dense
 from cs_sim.sim.scenario import Scenario, load_scenario
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "scenarios"
@@ -167,7 +167,7 @@ def test_poisson_inverse_cdfs_match_scipy() -> None:
     assert (np.abs(got - want) <= 1).all() and (got == want).mean() > 0.999  # float32 cdf
     u64 = rng.random(50)
     lam64 = rng.random(50) * 300
-    np.testing.assert_array_equal(_poisson_ppf_scalar(u64, lam64), poisson.ppf(u64, lam64))
+    np.testing.assert_array_equal(poisson_ppf(u64, lam64), poisson.ppf(u64, lam64))
 
 
 def test_uniform_stream_equals_numpy_float32_uniforms() -> None:
@@ -202,6 +202,149 @@ def test_serve_queue_by_hand() -> None:
     assert list(served) == [True, True, False, False]
     assert list(before) == [0, 3, 7, 11]
 
+
+
+def test_numeric_helpers_against_numpy_and_scipy() -> None:
+    from scipy.stats import norm
+
+    from cs_sim.sim.numerics import count_rows, nonzero_2d, norm_ppf, sigmoid_
+
+    rng = np.random.default_rng(1)
+    v = rng.normal(size=(3, 50)) * 4
+    w = v.copy()
+    assert sigmoid_(w) is w  # in place
+    np.testing.assert_allclose(w, 1.0 / (1.0 + np.exp(-v)), rtol=1e-12)
+    mask = rng.random((4, 37)) < 0.3
+    r, i = nonzero_2d(mask[:, ::2])  # a non-contiguous view
+    er, ei = np.nonzero(mask[:, ::2])
+    assert r.tolist() == er.tolist() and i.tolist() == ei.tolist()
+    assert count_rows(mask).tolist() == mask.sum(axis=1).tolist()
+    u = np.array([0.0, 1e-3, 0.5, 0.975, 1.0])
+    np.testing.assert_allclose(norm_ppf(u), norm.ppf(np.clip(u, 1e-12, 1 - 1e-12)))
+
+
+def test_play_schedule_and_churn_equations_by_hand() -> None:
+    from cs_sim.sim import model
+    from cs_sim.sim.plays import RETENTION_TARGETS
+    from cs_sim.sim.scenario import ChurnParams, Loyalty
+
+    tenure = np.arange(10)
+    assert np.flatnonzero(model.due_by_schedule(tenure, 3, 1)).tolist() == [1, 4, 7]
+    assert np.flatnonzero(model.due_by_schedule(tenure, 3, 0)).tolist() == [3, 6, 9]
+    assert model.cooled_down(10, np.array([7, 8, 9]), 2).tolist() == [True, True, False]
+    # voluntary hazard against the formula, in float64
+    f4 = np.float32
+    x = np.array([[-1.0, 0.5, 2.0]], f4)
+    ten = np.array([[2.0, 12.0, 48.0]], f4)
+    cp = ChurnParams(health_slope=-0.4, early_life_months=6, early_life=0.5, tenure_slope=-0.2)
+    retention = dict.fromkeys(RETENTION_TARGETS)
+    retention["voluntary_churn"] = np.array([[2.0]])  # one segment x one tier
+    member = np.array([[False, True, False]])
+    inv = np.full((1, 3), 0.01, f4)
+    zero = np.zeros((1, 3), np.intp)
+    pv, q = model.churn_hazards(
+        x, ten, np.full((1, 3), -3.0, f4), inv, cp, cells=(zero, zero), retention=retention,
+        play_hazard=None, member=member, loyalty=Loyalty(enabled=True, hazard_multiplier=0.5),
+        out=np.empty_like(x), tmp=np.empty_like(x),
+    )
+    x64, t64 = x.astype(float), ten.astype(float)
+    v = -3.0 - 0.4 * x64 + 0.5 * (t64 < 6) - 0.2 * np.minimum(t64, 36) / 12
+    want = 2.0 / (1.0 + np.exp(-v)) * np.where(member, 0.5, 1.0)
+    np.testing.assert_allclose(pv, want, rtol=1e-5)
+    assert q is inv  # no involuntary multiplier
+    # monthly contracts decide on p and q, annual ones at renewal on a year's hazard:
+    # 1 - 0.9**12 = 0.718 and 1 - 0.99**12 = 0.114
+    params = np.full((1, 8), 0.01, f4)
+    q = params[:, :5]  # a view of per-slot parameters: must stay unchanged
+    p = np.full((1, 5), 0.1, f4)
+    u = np.array([[0.5, 0.5, 0.95, 0.01, 0.01]], f4)
+    active = np.array([[True, True, True, True, False]])
+    annual = np.array([[False, True, True, True, False]])
+    renew = np.array([[False, True, True, False, False]])
+    vol, inv_ = model.decide_churn(u, p, q, active=active, annual=annual, renew=renew)
+    assert vol.tolist() == [[False, True, False, False, False]]
+    assert inv_.tolist() == [[False, False, True, False, False]]
+    assert (params == f4(0.01)).all()
+
+
+def test_work_queue_serves_in_order_drops_and_books() -> None:
+    from cs_sim.sim.capacity import WorkQueue
+
+    plays = [SimpleNamespace(uses_csm=True, hours_by_tier=np.array([2.0]), max_wait=1, priority=0),
+             SimpleNamespace(uses_csm=True, hours_by_tier=np.array([3.0]), max_wait=0, priority=1)]
+    queue = WorkQueue(plays, 1, 6, [4.0])  # one replication, 6 slots, 4 hours a month
+    tier = np.zeros((1, 6), dtype=np.int8)
+    tiers = {k: np.zeros((1, 3, 1)) for k in ("capacity_hours", "dropped", "hours_used",
+                                              "delivered", "wait_sum", "queued")}
+    books = {k: np.zeros((1, 3, 2)) for k in ("dropped", "hours")}
+    queue.add(0, np.array([0, 0, 0]), np.array([1, 3, 5]), 0)
+    queue.add(1, np.array([0]), np.array([2]), 0)
+    # month 0: priority 0 first, by slot: slots 1 and 3 fill the 4 hours; 5 and play 1 wait
+    queue.collect(tier)
+    k, _, i, wait, w_months = queue.serve(0, 0, tiers, books)
+    assert k.tolist() == [0, 0] and i.tolist() == [1, 3] and wait.tolist() == [0, 0]
+    np.testing.assert_allclose(w_months, [0.0, 0.5])  # started after half the capacity
+    assert tiers["queued"][0, 0, 0] == 2 and tiers["hours_used"][0, 0, 0] == 4.0
+    assert queue.since[0, 0, [1, 3]].tolist() == [-1, -1] and queue.since[0, 0, 5] == 0
+    # month 1: play 1 (max wait 0) is dropped; slot 5 is served after a month
+    queue.collect(tier)
+    k, _, i, wait, _ = queue.serve(0, 1, tiers, books)
+    assert k.tolist() == [0] and i.tolist() == [5] and wait.tolist() == [1]
+    assert books["dropped"][0, 1].tolist() == [0.0, 1.0] and tiers["dropped"][0, 1, 0] == 1
+    assert queue.since[1, 0, 2] == -1
+    assert tiers["capacity_hours"][0, :2, 0].tolist() == [4.0, 4.0]
+    # a churned account's requests are cancelled
+    queue.add(0, np.array([0]), np.array([4]), 2)
+    queue.cancel(np.array([0]), np.array([4]))
+    queue.collect(tier)
+    assert queue.serve(0, 2, tiers, books)[0].size == 0
+
+
+def test_batch_streams_use_the_documented_keys() -> None:
+    from cs_sim.sim.rng import batch_streams
+
+    def gen(seed: int, key: tuple[int, int]) -> np.random.Generator:
+        return np.random.Generator(np.random.PCG64DXSM(np.random.SeedSequence(seed,
+                                                                              spawn_key=key)))
+
+    st = batch_streams(5, (2, 0), 10, [None, 77], months=3, per_month=2)
+    assert st.plays[0] is None
+    half = np.float32(2**-25)
+    usage = np.stack([gen(5, (r, 2)).random(7, dtype=np.float32) for r in (2, 0)]) + half
+    np.testing.assert_array_equal(st.monthly["usage"].uniform(7), usage)
+    play = np.stack([gen(5, (r, 2**32 + 77)).random(4, dtype=np.float32) for r in (2, 0)])
+    np.testing.assert_array_equal(st.plays[1].uniform(4), play + half)
+    acq = np.stack([gen(5, (r, 1)).random((3, 1 + 4 * 2)) for r in (2, 0)])
+    np.testing.assert_array_equal(st.acquisition, acq)
+    assert batch_streams(5, (0,), 10, [], months=3, per_month=0).acquisition.shape == (1, 3, 1)
+
+
+def test_retention_multipliers_and_births_by_hand(small: Scenario) -> None:
+    from cs_sim.sim.plays import retention_multipliers
+    from cs_sim.sim.population import UNBORN, AccountSlots, Layout
+
+    sc = small.with_changes({"retention_changes": [
+        {"name": "a", "target": "voluntary_churn", "multiplier": 0.8, "segments": ["smb"]},
+        {"name": "b", "target": "voluntary_churn", "multiplier": 0.5, "tiers": ["tech_touch"]},
+        {"name": "c", "target": "expansion", "multiplier": 1.0},
+    ]})
+    rm = retention_multipliers(sc)
+    segs, tiers = sc.segment_names(), sc.tier_names()
+    want = np.ones((len(segs), len(tiers)))
+    want[segs.index("smb"), :] *= 0.8
+    want[:, tiers.index("tech_touch")] *= 0.5
+    np.testing.assert_array_equal(rm["voluntary_churn"], want)
+    assert rm["expansion"] is None and rm["early_life_churn"] is None
+    # month 1's block of 3 slots starts at slot 2 + 3 = 5
+    slots = AccountSlots(small, Layout(n_initial=2, per_month=3, horizon=2), 2)
+    slots.seats[:] = 4.0
+    slots.price[:] = 10.0
+    born = slots.give_birth(1, np.array([2, 0]))
+    assert born.tolist() == [[True, True, False], [False, False, False]]
+    assert slots.alive[:, 5:8].tolist() == born.tolist() and not slots.alive[:, :5].any()
+    assert slots.acq[0, 5:8].tolist() == [1, 1, UNBORN] and (slots.acq[1, 5:8] == UNBORN).all()
+    assert slots.mrr[0, 5:8].tolist() == [40.0, 40.0, 0.0] and slots.ten[0, 5] == 0.0
+    assert (slots.phase[:, 5:8] == 1).all()
 
 def test_history_is_consistent_with_the_run(small: Scenario) -> None:
     res = simulate(small, replications=2, seed=6, record=1)

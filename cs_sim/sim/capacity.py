@@ -21,12 +21,15 @@ Queue discipline, per replication and tier, each month:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
-from typing import Any
+from collections.abc import Callable, Generator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = ["HOUR_UNITS", "serve_queue", "team_process", "to_units"]
+if TYPE_CHECKING:  # pragma: no cover
+    from cs_sim.sim.plays import Play
+
+__all__ = ["HOUR_UNITS", "WorkQueue", "serve_queue", "team_process", "to_units"]
 
 #: hours are counted in integer units of 1/1000 hour so that prefix sums are exact
 HOUR_UNITS = 1000
@@ -101,6 +104,116 @@ def _stable_order(keys: tuple[np.ndarray, ...]) -> np.ndarray:
         packed *= width
         packed += key - lo
     return np.argsort(packed, kind="stable")
+
+
+class WorkQueue:
+    """The CSM requests queued for every play, tier and replication.
+
+    An account has at most one request of a play queued; ``since[k, r, i]`` is the month
+    it was requested (-1: none).
+
+    Parameters
+    ----------
+    plays : sequence of Play
+    n_reps, n_slots : int
+        Replication rows and account slots.
+    capacity_hours : sequence of float
+        Each tier's hours a month (``headcount x hours_per_month``).
+    """
+
+    def __init__(
+        self, plays: Sequence[Play], n_reps: int, n_slots: int, capacity_hours: Sequence[float]
+    ) -> None:
+        P, T = len(plays), len(capacity_hours)  # noqa: N806 (plays, tiers)
+        self.n_reps, self.n_slots = n_reps, n_slots
+        self.uses_csm = [p.uses_csm for p in plays]
+        self.hours_u = np.array([to_units(p.hours_by_tier) for p in plays]).reshape(P, T)
+        self.max_wait = np.array([p.max_wait for p in plays], dtype=np.int64)
+        self.priority = np.array([p.priority for p in plays], dtype=np.int64)
+        self.capacity_u = to_units(np.asarray(capacity_hours, dtype=float))
+        self.since = np.full((P, n_reps, n_slots), -1, dtype=np.int32)
+        self.n_pending = [0] * P
+        # flat slots (r * n_slots + i) that may hold a request of each play (a superset:
+        # served, dropped and cancelled requests are filtered out in collect)
+        self.slots: list[list[np.ndarray]] = [[] for _ in range(P)]
+        self.work = (np.zeros(0, dtype=np.int64),) * 5
+
+    def add(self, k: int, r: np.ndarray, i: np.ndarray, month: int) -> None:
+        """Queue play ``k`` for the accounts ``(r, i)`` (none of them has one queued)."""
+        self.since[k, r, i] = month
+        self.n_pending[k] += int(r.size)
+        self.slots[k].append(r * self.n_slots + i)
+
+    def cancel(self, r: np.ndarray, i: np.ndarray) -> None:
+        """Drop every request of the accounts ``(r, i)`` (they churned)."""
+        self.since[:, r, i] = -1
+
+    def collect(self, tier: np.ndarray) -> None:
+        """Gather this month's queued requests of every play, with each account's tier."""
+        ks, rs, is_, since = [], [], [], []
+        for k, uses_csm in enumerate(self.uses_csm):
+            if not uses_csm or self.n_pending[k] == 0:
+                continue
+            flat = np.sort(np.concatenate(self.slots[k]))  # row-major order
+            live = self.since[k].reshape(-1)[flat] >= 0
+            live[1:] &= flat[1:] != flat[:-1]  # a slot requested again after a reset
+            flat = flat[live]
+            self.slots[k] = [flat]
+            r, i = np.divmod(flat, self.n_slots)
+            self.n_pending[k] = r.size
+            if r.size:
+                ks.append(np.full(r.size, k))
+                rs.append(r)
+                is_.append(i)
+                since.append(self.since[k, r, i].astype(np.int64))
+        if ks:
+            k_a, r_a, i_a, s_a = (np.concatenate(a) for a in (ks, rs, is_, since))
+        else:
+            k_a = r_a = i_a = s_a = np.zeros(0, dtype=np.int64)
+        self.work = (k_a, r_a, i_a, s_a, tier[r_a, i_a])
+
+    def serve(
+        self, t: int, m: int, tiers: dict[str, np.ndarray], plays: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, ...]:
+        """Serve tier ``t``'s collected requests in month ``m`` (steps 1-2 of the module).
+
+        Writes the month's queue figures into the ``(R, H, T)`` arrays ``tiers``
+        (capacity_hours, dropped, hours_used, delivered, wait_sum, queued) and ``(R, H,
+        P)`` arrays ``plays`` (dropped, hours).
+
+        Returns
+        -------
+        play, row, slot, wait, wait_months : ndarray
+            The requests served, in service order: whole months waited, and the reported
+            wait (whole months plus the share of capacity used before it).
+        """
+        R, cap_u = self.n_reps, self.capacity_u[t]  # noqa: N806 (replications)
+        tiers["capacity_hours"][:, m, t] = cap_u / HOUR_UNITS
+        k_a, r_a, i_a, s_a, t_a = self.work
+        sel = t_a == t
+        k, r, i, since = k_a[sel], r_a[sel], i_a[sel], s_a[sel]
+        wait = m - since
+        drop = wait > self.max_wait[k]
+        if drop.any():
+            self.since[k[drop], r[drop], i[drop]] = -1
+            tiers["dropped"][:, m, t] += np.bincount(r[drop], minlength=R)
+            np.add.at(plays["dropped"][:, m, :], (r[drop], k[drop]), 1)
+            keep = ~drop
+            k, r, i, since, wait = k[keep], r[keep], i[keep], since[keep], wait[keep]
+        hours = self.hours_u[k, t]
+        order, served, before = serve_queue(r, self.priority[k], since, i, hours,
+                                            np.full(R, cap_u, dtype=np.int64))
+        k, r, i, wait, hours = k[order], r[order], i[order], wait[order], hours[order]
+        s_k, s_r, s_i, s_w, s_h = k[served], r[served], i[served], wait[served], hours[served]
+        w_months = s_w + before[served] / max(cap_u, 1)
+        if s_k.size:
+            self.since[s_k, s_r, s_i] = -1
+            tiers["hours_used"][:, m, t] += np.bincount(s_r, weights=s_h, minlength=R) / HOUR_UNITS
+            tiers["delivered"][:, m, t] += np.bincount(s_r, minlength=R)
+            tiers["wait_sum"][:, m, t] += np.bincount(s_r, weights=w_months, minlength=R)
+            np.add.at(plays["hours"][:, m, :], (s_r, s_k), s_h / HOUR_UNITS)
+        tiers["queued"][:, m, t] += np.bincount(r[~served], minlength=R)
+        return s_k, s_r, s_i, s_w, w_months
 
 
 def team_process(

@@ -25,15 +25,20 @@ Monthly uniforms of the engine are float32 ``(k + 1/2) / 2**24`` drawn in bulk b
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = [
     "COMPONENTS",
+    "MONTHLY_COMPONENTS",
     "PLAY_KEY_BASE",
     "SYNTH_KEY_BASE",
     "SYNTH_STREAMS",
+    "BatchStreams",
     "UniformStream",
+    "batch_streams",
     "component_generator",
     "component_generators",
     "play_generator",
@@ -55,6 +60,8 @@ COMPONENTS = (
     "expansion",
     "record",
 )
+#: the components drawing float32 uniforms every month (:class:`UniformStream`)
+MONTHLY_COMPONENTS = ("usage", "support", "events", "surveys", "churn", "expansion")
 #: spawn-key base of the plays' streams (a play's key is this + crc32 of its name)
 PLAY_KEY_BASE = 2**32
 #: spawn-key base of the synthetic-data generator's own streams
@@ -178,3 +185,61 @@ def words_below(p: float) -> int:
     return lo
 
 
+@dataclass
+class BatchStreams:
+    """The engine's streams for one batch of replications (rows in ``reps`` order).
+
+    Attributes
+    ----------
+    monthly : dict of str to UniformStream
+        One per :data:`MONTHLY_COMPONENTS`; they share one scratch buffer, so each draw
+        must be used before the next one of any stream.
+    plays : list of UniformStream or None
+        One per play with a stream key (None for a play that draws nothing); same buffer.
+    acquisition : ndarray
+        ``(R, months, 1 + 4 * per_month)`` float64 uniforms of the acquisition
+        component, all months at once (the values of drawing month by month).
+    """
+
+    monthly: dict[str, UniformStream]
+    plays: list[UniformStream | None]
+    acquisition: np.ndarray
+
+
+def batch_streams(
+    seed: int,
+    reps: Sequence[int],
+    width: int,
+    play_keys: Sequence[int | None],
+    *,
+    months: int,
+    per_month: int,
+) -> BatchStreams:
+    """Build the engine's streams of replications ``reps`` (see :class:`BatchStreams`).
+
+    Parameters
+    ----------
+    seed : int
+    reps : sequence of int
+    width : int
+        Account slots: the most uniforms a monthly stream gives per row and call.
+    play_keys : sequence of int or None
+        Each play's :func:`play_stream_key`, or None when it draws nothing.
+    months, per_month : int
+        Horizon and slots per month of new logos (0: no acquisition draws).
+    """
+    gens = [component_generators(seed, r) for r in reps]
+    words = np.empty((len(gens), width + 1), dtype=np.uint32)
+    monthly = {
+        c: UniformStream([g[c] for g in gens], width, scratch=words) for c in MONTHLY_COMPONENTS
+    }
+    plays = [
+        None if key is None
+        else UniformStream([play_generator(seed, r, key) for r in reps], width, scratch=words)
+        for key in play_keys
+    ]
+    if per_month:
+        acq = np.stack([g["acquisition"].random((months, 4 * per_month + 1)) for g in gens])
+    else:
+        acq = np.zeros((len(gens), months, 1))
+    return BatchStreams(monthly, plays, acq)

@@ -1,4 +1,4 @@
-"""Interventions ("plays") compiled from a scenario into array-friendly form.
+"""Plays (the scenario's interventions) and retention changes in array-friendly form.
 
 A :class:`Play` is the engine's view of one :class:`~cs_sim.sim.scenario.Intervention`
 (or of the onboarding programme, compiled as the trigger-based play ``onboarding`` on
@@ -18,7 +18,14 @@ import numpy as np
 from cs_sim.sim.rng import play_stream_key
 from cs_sim.sim.scenario import Effect, Scenario
 
-__all__ = ["OPERATORS", "Play", "compile_plays", "condition_mask"]
+__all__ = [
+    "OPERATORS",
+    "RETENTION_TARGETS",
+    "Play",
+    "compile_plays",
+    "condition_mask",
+    "retention_multipliers",
+]
 
 #: comparison operators a condition may use
 OPERATORS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
@@ -29,6 +36,10 @@ OPERATORS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
     "==": operator.eq,
     "!=": operator.ne,
 }
+
+#: what a retention change may multiply
+RETENTION_TARGETS = ("early_life_churn", "voluntary_churn", "involuntary_churn", "expansion",
+                     "contraction")
 
 #: name of the play compiled from ``Scenario.onboarding``
 ONBOARDING = "onboarding"
@@ -95,8 +106,6 @@ class Play:
     def uses_csm(self) -> bool:
         """True when some eligible tier needs CSM hours for this play."""
         return bool(np.any(self.hours_by_tier[self.tier_mask] > 0))
-
-
 
 
 def _effect_fields(effect: Effect, half_life: float) -> dict[str, float]:
@@ -214,6 +223,26 @@ def condition_mask(
     return out
 
 
-def due_by_schedule(tenure: np.ndarray, every: int, offset: int) -> np.ndarray:
-    """Time-based cadence: due when ``tenure >= 1`` and ``tenure % every == offset % every``."""
-    return (tenure >= 1) & (tenure % every == offset % every)
+def retention_multipliers(scenario: Scenario) -> dict[str, np.ndarray | None]:
+    """Multipliers of the scenario's retention changes, by target.
+
+    Returns
+    -------
+    dict of str to ndarray or None
+        For each of :data:`RETENTION_TARGETS`, a ``(segments, tiers)`` table of the
+        product of the multipliers of the changes on that target (None when all are 1).
+    """
+    names, segs = scenario.tier_names(), scenario.segment_names()
+    out: dict[str, np.ndarray | None] = {}
+    for tgt in RETENTION_TARGETS:
+        tab = np.ones((len(segs), len(names)))
+        for rc in scenario.retention_changes:
+            if rc.target != tgt:
+                continue
+            si = [segs.index(s) for s in rc.segments] if rc.segments else range(len(segs))
+            ti = [names.index(t) for t in rc.tiers] if rc.tiers else range(len(names))
+            for s in si:
+                for t in ti:
+                    tab[s, t] *= rc.multiplier
+        out[tgt] = None if np.all(tab == 1.0) else tab
+    return out

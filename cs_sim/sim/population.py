@@ -1,0 +1,499 @@
+"""Accounts before the engine runs: the slot layout, the starting customers, tiers.
+
+* :class:`Layout`: ``n_initial`` slots for the starting customers, then a block of
+  ``per_month`` slots a month for new logos (:func:`default_layout` sizes the block).
+* :class:`StartingPopulation`: the starting customers of each replication, drawn from
+  the segments (:func:`synthetic_population`) or read from a dataset
+  (:func:`initial_population`); :func:`starting_population` picks one as the scenario
+  says.
+* :func:`draw_accounts`: an account's attributes from four uniforms (starting customers
+  and new logos alike): segment from the shares, employees ``~ LogNormal(median,
+  sigma)``, contract annual with probability ``annual_share``, health ``~ N(health_mean,
+  health_sd)`` clipped to 0-100, ``seats = max(1, round(seat_share * employees))``.
+* :func:`tier_of`: the first tier whose rule holds (the last tier catches the rest).
+* :class:`AccountSlots`: the accounts as ``(R, N)`` slot arrays (replications x slots),
+  filled with the starting customers and the new-logo blocks, and born month by month;
+  the engine's batch extends it with the model's dynamics.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cs_sim.errors import ScenarioError
+from cs_sim.sim.numerics import norm_ppf
+from cs_sim.sim.plays import OPERATORS
+from cs_sim.sim.rng import component_generators
+from cs_sim.sim.scenario import Scenario, TierCondition
+
+__all__ = [
+    "SLOT_PARAMETERS",
+    "UNBORN",
+    "AccountSlots",
+    "Layout",
+    "StartingPopulation",
+    "default_layout",
+    "draw_accounts",
+    "initial_population",
+    "new_logo_accounts",
+    "segment_table",
+    "slot_parameter_tables",
+    "starting_population",
+    "synthetic_population",
+    "tier_of",
+]
+
+#: acquisition month of a slot not born (yet)
+UNBORN = 10**6
+#: segment parameters the engine holds per slot (``fail_rate = tickets_per_seat (1 - fcr)``)
+SLOT_PARAMETERS = (
+    "health_mean", "churn_intercept", "involuntary_rate", "expansion_intercept",
+    "expansion_size", "contraction_intercept", "contraction_size", "tickets_per_seat",
+    "active_share_intercept", "fail_rate",
+)
+
+
+# ----------------------------------------------------------------------------- layout
+@dataclass(frozen=True)
+class Layout:
+    """Slot layout: ``n_initial`` starting slots, then ``per_month`` slots per month."""
+
+    n_initial: int
+    per_month: int
+    horizon: int
+
+    @property
+    def n_total(self) -> int:
+        """Total number of slots."""
+        return self.n_initial + self.per_month * self.horizon
+
+    def limit(self, month: int) -> int:
+        """Number of slots that may be occupied by the end of ``month``."""
+        return self.n_initial + self.per_month * (month + 1)
+
+
+def default_layout(scenario: Scenario, n_initial: int) -> Layout:
+    """Slot layout for ``scenario`` with ``n_initial`` starting accounts.
+
+    The block per month is ``acquisition.max_per_month`` or, by default, the 1 - 1e-9
+    quantile of the Poisson number of new logos at the base rate plus the referrals
+    the whole population could make (so the cap is practically never reached).
+    """
+    acq = scenario.acquisition
+    if acq.max_per_month is not None:
+        k = acq.max_per_month
+    else:
+        lam = acq.new_logos_per_month
+        if scenario.loyalty.enabled:
+            lam += scenario.loyalty.referral_rate * (n_initial + lam * scenario.horizon_months)
+        k = 0 if lam <= 0 else int(math.ceil(lam + 6.0 * math.sqrt(lam) + 6.0))
+    return Layout(n_initial=n_initial, per_month=k, horizon=scenario.horizon_months)
+
+
+# ------------------------------------------------------------------------- population
+@dataclass
+class StartingPopulation:
+    """Starting customers as ``(R, N0)`` arrays (one row per replication)."""
+
+    seg: np.ndarray
+    employees: np.ndarray
+    annual: np.ndarray
+    tenure: np.ndarray  # tenure at the month before the first simulated month
+    seats: np.ndarray
+    price: np.ndarray
+    health: np.ndarray
+    account_id: list[str] | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of starting accounts."""
+        return int(self.seg.shape[1])
+
+
+def segment_table(scenario: Scenario, attr: str) -> np.ndarray:
+    """One float per segment of the segments' attribute ``attr``.
+
+    ``employees_median`` and ``employees_sigma`` name the fields of ``employees``.
+    """
+    if attr.startswith("employees_"):
+        sub = attr.removeprefix("employees_")
+        return np.array([float(getattr(s.employees, sub)) for s in scenario.segments])
+    return np.array([float(getattr(s, attr)) for s in scenario.segments])
+
+
+def slot_parameter_tables(scenario: Scenario) -> dict[str, np.ndarray]:
+    """Float32 tables (one value per segment) of the :data:`SLOT_PARAMETERS`."""
+    tables = {k: segment_table(scenario, k) for k in SLOT_PARAMETERS if k != "fail_rate"}
+    tables["fail_rate"] = tables["tickets_per_seat"] * (1.0 - scenario.behaviour.support.fcr)
+    return {k: v.astype(np.float32) for k, v in tables.items()}
+
+
+def _draw_segment(u: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    cum = np.cumsum(shares / shares.sum())
+    cum[-1] = 1.0 + 1e-12
+    return np.searchsorted(cum, u, side="right")
+
+
+def draw_accounts(
+    scenario: Scenario, u: np.ndarray, shares: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Accounts' attributes from 4 uniforms each.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    u : ndarray
+        Uniforms of shape ``(4, ...)``: segment, employees, contract, health.
+    shares : ndarray
+        Weight of each segment.
+
+    Returns
+    -------
+    seg, employees, annual, seats, price, health : ndarray
+        Each of shape ``u.shape[1:]``.
+    """
+    seg = _draw_segment(u[0], shares)
+    med = np.log(segment_table(scenario, "employees_median"))[seg]
+    sig = segment_table(scenario, "employees_sigma")[seg]
+    employees = np.maximum(1.0, np.rint(np.exp(med + sig * norm_ppf(u[1]))))
+    annual = u[2] < segment_table(scenario, "annual_share")[seg]
+    seats = np.maximum(1.0, np.rint(segment_table(scenario, "seat_share")[seg] * employees))
+    price = segment_table(scenario, "price_per_seat")[seg]
+    hm = segment_table(scenario, "health_mean")[seg]
+    hs = segment_table(scenario, "health_sd")[seg]
+    health = np.clip(hm + hs * norm_ppf(u[3]), 0.0, 100.0)
+    return seg, employees, annual, seats, price, health
+
+
+def synthetic_population(
+    scenario: Scenario, gens: list[np.random.Generator]
+) -> StartingPopulation:
+    """Draw the starting customers of each replication from its population stream.
+
+    Five uniforms per account: the four of :func:`draw_accounts`, then tenure uniform
+    on ``0 .. max_tenure_months``.
+    """
+    n = scenario.population.n_accounts
+    u = np.stack([g.random((5, n)) for g in gens], axis=1)  # (5, R, n)
+    shares = segment_table(scenario, "share")
+    seg, employees, annual, seats, price, health = draw_accounts(scenario, u[:4], shares)
+    tenure = np.floor(u[4] * (scenario.population.max_tenure_months + 1)).astype(np.int64)
+    return StartingPopulation(seg, employees, annual, tenure, seats, price, health)
+
+
+def new_logo_accounts(
+    scenario: Scenario, acquisition: np.ndarray, per_month: int
+) -> dict[str, np.ndarray]:
+    """Attributes of every new-logo slot, drawn before the run.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    acquisition : ndarray
+        ``(R, months, 1 + 4 * per_month)`` uniforms of the acquisition stream; in month
+        ``m`` the first decides the count, then four per slot of the month's block
+        (segment, employees, contract, health).
+    per_month : int
+        Slots per month (``K``).
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``seg``, ``annual``, ``employees``, ``seats``, ``price``, ``health`` and
+        ``tier``, each ``(R, months * per_month)``; the segment comes from
+        ``acquisition.segment_mix`` (default: the segments' shares).
+    """
+    R, H = acquisition.shape[:2]  # noqa: N806 (replications, months)
+    K = per_month  # noqa: N806
+    u = acquisition[:, :, 1:].reshape(R, H, 4, K).transpose(2, 0, 1, 3).reshape(4, R, H * K)
+    acq, names = scenario.acquisition, scenario.segment_names()
+    mix = (
+        np.array([acq.segment_mix.get(s, 0.0) for s in names])
+        if acq.segment_mix is not None
+        else segment_table(scenario, "share")
+    )
+    seg, employees, annual, seats, price, health = draw_accounts(scenario, u, mix)
+    tier = tier_of(scenario, mrr=seats * price, employees=employees, seats=seats, seg=seg,
+                   health=health, annual=annual)
+    return {"seg": seg, "annual": annual, "employees": employees, "seats": seats,
+            "price": price, "health": health, "tier": tier}
+
+
+def starting_population(
+    scenario: Scenario, seed: int, reps: tuple[int, ...], dataset: Any = None
+) -> StartingPopulation:
+    """The starting customers of replications ``reps``, as ``scenario.population`` says.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    seed : int
+        Root seed (synthetic populations draw from each replication's population stream).
+    reps : tuple of int
+    dataset : cs_sim.io.Dataset, optional
+        Starting customers when ``population.source`` is ``dataset`` (default: read
+        ``population.dataset``).
+
+    Returns
+    -------
+    StartingPopulation
+    """
+    if scenario.population.source != "dataset":
+        gens = [component_generators(seed, r)["population"] for r in reps]
+        return synthetic_population(scenario, gens)
+    if dataset is None:
+        if scenario.population.dataset is None:
+            raise ScenarioError(
+                "population.source is 'dataset' but no dataset was given: pass "
+                "dataset=... or set population.dataset to a folder"
+            )
+        from cs_sim.io import load_dataset
+
+        dataset = load_dataset(scenario.population.dataset)
+    return initial_population(scenario, dataset, len(reps))
+
+
+# ------------------------------------------------------------------------------ tiers
+def tier_of(
+    scenario: Scenario,
+    *,
+    mrr: np.ndarray,
+    employees: np.ndarray,
+    seats: np.ndarray,
+    seg: np.ndarray,
+    health: np.ndarray,
+    annual: np.ndarray,
+) -> np.ndarray:
+    """Tier index of each account: the first tier whose rule holds (ARR = 12 MRR)."""
+    values = {
+        "arr": 12.0 * mrr,
+        "mrr": mrr,
+        "employees": employees,
+        "seats": seats,
+        "health": health,
+    }
+    return _first_match(
+        [t.rule for t in scenario.tiers], scenario.segment_names(), values, seg, annual
+    )
+
+
+def _first_match(
+    rules: list[list[TierCondition]],
+    seg_names: list[str],
+    values: dict[str, np.ndarray],
+    seg: np.ndarray,
+    annual: np.ndarray,
+) -> np.ndarray:
+    """Index of the first rule that holds (an empty rule holds; default the last)."""
+    out = np.full(seg.shape, len(rules) - 1, dtype=np.intp)
+    undecided = np.ones(seg.shape, dtype=bool)
+    for t, rule in enumerate(rules):
+        if not rule:
+            break
+        ok = undecided.copy()
+        for c in rule:
+            if c.attribute in ("segment", "contract"):
+                wanted = c.value if isinstance(c.value, list) else [c.value]
+                if c.attribute == "segment":
+                    codes = [seg_names.index(str(w)) for w in wanted]
+                    hit = np.isin(seg, codes)
+                else:
+                    hit = np.zeros(seg.shape, dtype=bool)
+                    for w in wanted:
+                        hit |= annual if w == "annual" else ~annual
+                ok &= ~hit if c.op == "!=" else hit
+            else:
+                ok &= OPERATORS[c.op](values[c.attribute], float(c.value))  # type: ignore[arg-type]
+        out[ok] = t
+        undecided &= ~ok
+    return out
+
+
+# ---------------------------------------------------------------------------- dataset
+def initial_population(
+    scenario: Scenario, dataset: Any, n_reps: int
+) -> StartingPopulation:
+    """Starting customers from a :class:`cs_sim.io.Dataset` (the same in every replication).
+
+    Accounts active (MRR > 0) in the dataset's last month become the population:
+    segment from an accounts ``segment`` column naming scenario segments, else from the
+    segments' ``match`` rules (first match; a segment without rules matches all);
+    contract from ``contract``; tenure from the first month with MRR > 0; seats from
+    the usage table's last month when present, else ``seat_share * employees``; price
+    per seat = MRR / seats; health from usage (inverting the active-share equation)
+    when present, else the segment's mean.
+    """
+    import pandas as pd
+
+    accounts = dataset.accounts
+    mrr = dataset.mrr
+    if mrr is None or len(mrr) == 0:
+        raise ScenarioError("population: the dataset has no MRR rows to start from")
+    months = pd.to_datetime(mrr["month"])
+    last = months.max()
+    cur = mrr.loc[(months == last) & (mrr["mrr"] > 0), ["account_id", "mrr"]]
+    cur = cur.groupby("account_id", sort=True)["mrr"].sum()
+    first_paid = (
+        mrr.loc[mrr["mrr"] > 0]
+        .assign(month=lambda d: pd.to_datetime(d["month"]))
+        .groupby("account_id")["month"]
+        .min()
+    )
+    acc = accounts.set_index("account_id").reindex(cur.index)
+    ids = [str(a) for a in cur.index]
+    n = len(ids)
+    seg_names = scenario.segment_names()
+    employees = pd.to_numeric(acc.get("employees"), errors="coerce").fillna(1.0).to_numpy()
+    employees = np.maximum(employees.astype(float), 1.0)
+    annual = (acc.get("contract", pd.Series(["monthly"] * n)).astype(str) == "annual").to_numpy()
+    mrr_now = cur.to_numpy(dtype=float)
+    if "segment" in acc.columns and acc["segment"].astype(str).isin(seg_names).all():
+        seg = np.array([seg_names.index(str(s)) for s in acc["segment"]], dtype=np.intp)
+    else:
+        rules = [s.match for s in scenario.segments]
+        if rules and rules[-1]:
+            rules = [*rules, []]
+        values = {"arr": 12 * mrr_now, "mrr": mrr_now, "employees": employees,
+                  "seats": employees, "health": np.full(n, 50.0)}
+        seg = _first_match(rules, seg_names, values, np.zeros(n, np.intp), annual)
+        seg = np.minimum(seg, len(seg_names) - 1)
+    fp = first_paid.reindex(cur.index)
+    tenure = ((last.year - fp.dt.year) * 12 + (last.month - fp.dt.month)).to_numpy()
+    tenure = np.asarray(tenure, dtype=np.int64)
+    seat_share = segment_table(scenario, "seat_share")[seg]
+    seats = np.maximum(1.0, np.rint(seat_share * employees))
+    health = segment_table(scenario, "health_mean")[seg].copy()
+    usage = getattr(dataset, "usage", None)
+    if usage is not None and len(usage):
+        um = usage.loc[pd.to_datetime(usage["month"]) == last]
+        um = um.groupby("account_id")[["active_users", "seats"]].sum().reindex(cur.index)
+        s = um["seats"].to_numpy(dtype=float)
+        au = um["active_users"].to_numpy(dtype=float)
+        have = np.isfinite(s) & (s > 0)
+        seats = np.where(have, s, seats)
+        slope = scenario.behaviour.usage.health_slope
+        if slope != 0:
+            share = np.clip(np.where(have, au / np.where(have, s, 1), np.nan), 0.02, 0.98)
+            logit = np.log(share / (1 - share))
+            intercept = segment_table(scenario, "active_share_intercept")[seg]
+            h = 50.0 + 10.0 * (logit - intercept) / slope
+            health = np.where(have & np.isfinite(h), np.clip(h, 0, 100), health)
+    price = mrr_now / seats
+
+    def rep(a: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(a, (n_reps, n)).copy()
+
+    return StartingPopulation(
+        rep(seg), rep(employees), rep(annual), rep(tenure), rep(seats), rep(price), rep(health),
+        account_id=ids,
+    )
+
+
+# ------------------------------------------------------------------------------ slots
+class AccountSlots:
+    """The accounts as ``(R, N)`` slot arrays, placed and born (see :class:`Layout`).
+
+    Money (employees, seats, price, MRR) is float64; health, tenure and the per-slot
+    segment parameters (:data:`SLOT_PARAMETERS`, in ``sp``) are float32.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    layout : Layout
+    n_reps : int
+        Replication rows ``R``.
+    """
+
+    def __init__(self, scenario: Scenario, layout: Layout, n_reps: int) -> None:
+        self.sc = scenario
+        self.L = layout
+        R, NT = n_reps, layout.n_total  # noqa: N806 (replications, slots)
+        S, T = len(scenario.segments), len(scenario.tiers)  # noqa: N806
+        f4 = np.float32
+        self.alive = np.zeros((R, NT), dtype=bool)
+        self.acq = np.full((R, NT), UNBORN, dtype=np.int32)  # acquisition month
+        self.ten = np.full((R, NT), -float(UNBORN), dtype=f4)  # tenure (months, exact ints)
+        # acquisition month % 12: anniversaries are the months m with m % 12 == phase
+        self.phase = np.zeros((R, NT), dtype=np.int8)
+        self.seg = np.zeros((R, NT), dtype=np.int8 if S < 128 else np.intp)
+        self.tier = np.full((R, NT), T - 1, dtype=np.int8 if T < 128 else np.intp)
+        self.annual = np.zeros((R, NT), dtype=bool)
+        self.employees = np.ones((R, NT))
+        self.seats = np.ones((R, NT))
+        self.price = np.zeros((R, NT))
+        self.mrr = np.zeros((R, NT))
+        self.health = np.zeros((R, NT), dtype=f4)
+        self.member = np.zeros((R, NT), dtype=bool)
+        self.sp = {k: np.zeros((R, NT), dtype=f4) for k in SLOT_PARAMETERS}
+        self.seg_tables = slot_parameter_tables(scenario)
+        self.pop_ids: list[str] | None = None
+        self.accounts_now = np.zeros(R, dtype=np.int64)  # alive, per row
+        self.mrr_now = np.zeros(R)  # MRR, per row
+        self.mrr_initial = np.zeros((R, 0))  # the starting customers' MRR
+
+    def _set_seg_params(self, sl: Any) -> None:
+        """Fill the per-slot segment parameters of the slots ``sl`` (a 2-D slice)."""
+        seg = self.seg[sl].astype(np.intp)
+        for k in SLOT_PARAMETERS:
+            self.sp[k][sl] = self.seg_tables[k][seg]
+
+    def place_starting(self, pop: StartingPopulation) -> None:
+        """Put the starting customers in slots ``0 .. N0-1``, alive."""
+        n0 = pop.n
+        self.pop_ids = pop.account_id
+        if n0 == 0:
+            return
+        sl = np.s_[:, :n0]
+        self.alive[sl] = True
+        self.acq[sl] = -1 - pop.tenure
+        self.ten[sl] = pop.tenure  # incremented at the start of month 0
+        self.phase[sl] = self.acq[sl] % 12
+        self.seg[sl] = pop.seg
+        self.annual[sl] = pop.annual
+        self.employees[sl] = pop.employees
+        self.seats[sl] = pop.seats
+        self.price[sl] = pop.price
+        self.mrr[sl] = pop.seats * pop.price
+        self.health[sl] = pop.health
+        self._set_seg_params(sl)
+        self.tier[sl] = tier_of(
+            self.sc, mrr=self.mrr[sl], employees=self.employees[sl], seats=self.seats[sl],
+            seg=self.seg[sl], health=self.health[sl], annual=self.annual[sl],
+        )
+        self.mrr_initial = self.mrr[sl].copy()
+        self.accounts_now = np.count_nonzero(self.alive[:, :n0], axis=1)
+        self.mrr_now = self.mrr[:, :n0].sum(axis=1)
+
+    def place_new_logos(self, acquisition: np.ndarray) -> None:
+        """Attributes of every new-logo slot (:func:`new_logo_accounts`); unborn until born."""
+        L, K = self.L, self.L.per_month  # noqa: N806 (layout, block)
+        if K == 0:
+            return
+        s = np.s_[:, L.n_initial : L.n_initial + L.horizon * K]
+        for name, values in new_logo_accounts(self.sc, acquisition, K).items():
+            getattr(self, name)[s] = values
+        self._set_seg_params(s)
+
+    def give_birth(self, m: int, count: np.ndarray) -> np.ndarray:
+        """The first ``count[r]`` slots of month ``m``'s block come alive in row ``r``.
+
+        Returns the block's ``(R, K)`` mask of the born.
+        """
+        K = self.L.per_month  # noqa: N806 (block)
+        b0 = self.L.n_initial + m * K
+        born = np.arange(K)[None, :] < count[:, None]
+        s = np.s_[:, b0 : b0 + K]
+        self.alive[s] = born
+        self.acq[s] = np.where(born, m, UNBORN)
+        self.ten[s] = np.where(born, 0.0, -float(UNBORN))
+        self.phase[s] = m % 12
+        self.mrr[s] = np.where(born, self.seats[s] * self.price[s], 0.0)
+        return born
+
+    def members_now(self) -> np.ndarray:
+        """Loyalty members alive, per replication row."""
+        return np.count_nonzero(self.member & self.alive, axis=1).astype(float)
