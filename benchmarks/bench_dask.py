@@ -19,7 +19,6 @@ from pathlib import Path
 import pandas.testing as pdt
 
 import cs_sim
-from cs_sim.sim.dask_runner import simulate_dask
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMES = ("monthly", "tiers", "interventions", "per_replication")
@@ -61,12 +60,15 @@ def main() -> None:
         t0 = time.perf_counter()
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=":0") as cluster, Client(cluster) as client:
-            simulate_dask(sc.with_changes({"horizon_months": 2}), replications=workers,
-                          seed=seed, client=client, chunk_size=1)  # warm the workers up
+            options = {"client": client}
+            cs_sim.simulate(sc.with_changes({"horizon_months": 2}), replications=workers,
+                            seed=seed, engine="dask", chunk_size=1,
+                            engine_options=options)  # warm the workers up
             t_start = time.perf_counter() - t0
             t_dask, res = _best(
-                lambda client=client: simulate_dask(sc, replications=reps, seed=seed,
-                                                    client=client),
+                lambda options=options: cs_sim.simulate(sc, replications=reps, seed=seed,
+                                                        engine="dask",
+                                                        engine_options=options),
                 args.repeat,
             )
         for name in FRAMES:

@@ -6,8 +6,9 @@ loaded on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cs_sim._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -16,7 +17,6 @@ _LAZY = {
     "CsSimError": "cs_sim.errors",
     "DataValidationError": "cs_sim.errors",
     "ScenarioError": "cs_sim.errors",
-    "ReportError": "cs_sim.errors",
     "Dataset": "cs_sim.io",
     "load_dataset": "cs_sim.io",
     "write_dataset": "cs_sim.io",
@@ -35,7 +35,6 @@ __all__ = [  # grouped as in _LAZY
     "CsSimError",
     "DataValidationError",
     "ScenarioError",
-    "ReportError",
     "Dataset",
     "load_dataset",
     "write_dataset",
@@ -50,20 +49,10 @@ __all__ = [  # grouped as in _LAZY
 
 if TYPE_CHECKING:  # pragma: no cover
     from cs_sim.baseline import KpiBaseline, kpi_baseline
-    from cs_sim.errors import CsSimError, DataValidationError, ReportError, ScenarioError
+    from cs_sim.errors import CsSimError, DataValidationError, ScenarioError
     from cs_sim.io import Dataset, load_dataset, validate_dataset, write_dataset
     from cs_sim.sim.runners import compare, simulate
     from cs_sim.sim.scenario import Scenario, load_scenario
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cs_sim' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

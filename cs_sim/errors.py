@@ -1,7 +1,14 @@
-"""Exceptions raised by cs_sim.
+"""Every exception cs_sim raises on purpose, in one module.
 
 Every error a user can cause derives from :class:`CsSimError`. The CLI catches it,
 prints its message (never a traceback) and exits with status 2.
+
+- :class:`DataValidationError` (with :class:`Problem` items) and
+  :class:`MissingTableError`: a dataset folder is wrong or lacks a table;
+- :class:`FileFormatError`: a file format other than csv or parquet was asked for;
+- :class:`ScenarioError`: a scenario or a run's arguments are invalid;
+- :class:`KpiInputError`, :class:`KpiConfigError`: a KPI function got input it cannot
+  compute on, or a KPI configuration file is invalid.
 """
 
 from __future__ import annotations
@@ -13,9 +20,11 @@ from typing import Any, Literal
 __all__ = [
     "CsSimError",
     "DataValidationError",
+    "FileFormatError",
+    "KpiConfigError",
+    "KpiInputError",
     "MissingTableError",
     "Problem",
-    "ReportError",
     "ScenarioError",
 ]
 
@@ -157,9 +166,28 @@ class MissingTableError(DataValidationError):
         return f"{p.message}\n    fix: {p.fix}"
 
 
+class FileFormatError(CsSimError, ValueError):
+    """A file format other than those tables are stored in (csv, parquet) was asked for.
+
+    Also a :class:`ValueError`, the natural Python exception for a bad argument.
+    """
+
+
 class ScenarioError(CsSimError):
     """A scenario specification is invalid (unknown key, impossible value, ...)."""
 
 
-class ReportError(CsSimError):
-    """A report could not be produced (a stage failed, a parameter is wrong, ...)."""
+class KpiInputError(CsSimError, ValueError):
+    """A KPI function got input it cannot compute on (missing column, bad value, ...).
+
+    It is both a :class:`CsSimError` (the CLI shows its message and exits 2) and a
+    :class:`ValueError` (the natural Python exception for a bad argument).
+    """
+
+
+class KpiConfigError(CsSimError, ValueError):
+    """A KPI configuration file (health score, feedback taxonomy) is invalid.
+
+    The message names the file and the key at fault, e.g.
+    ``templates/health_score.yaml: components.usage.weight: must be > 0, got -1``.
+    """

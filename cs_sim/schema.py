@@ -1,10 +1,11 @@
-"""The canonical tables of a cs_sim dataset, in one place.
+"""The columns and value rules of the canonical tables of a cs_sim dataset, in one place.
 
 A dataset is a folder with one file per table (``<table>.csv`` or ``<table>.parquet``).
 ``accounts`` and ``mrr`` are required; the other tables are optional and every
-analysis that needs one says so. This module describes each table column by column
-(:class:`ColumnSpec`), the keys, the foreign key to ``accounts`` and the value rules,
-and builds the pandera schemas from that description.
+analysis that needs one says so. The table names, file formats, contract types and
+survey scales come from :mod:`cs_sim.tables` (re-exported here). This module describes
+each table column by column (:class:`ColumnSpec`), the keys, the foreign key to
+``accounts`` and the value rules, and builds the pandera schemas from that description.
 
 Two kinds of schema are built from the same description:
 
@@ -37,6 +38,16 @@ from typing import Literal
 import pandas as pd
 import pandera.pandas as pa
 
+from cs_sim.tables import (
+    CONTRACT_TYPES,
+    FILE_FORMATS,
+    OPTIONAL_TABLES,
+    REQUIRED_TABLES,
+    SURVEY_KINDS,
+    SURVEY_SCALES,
+    TABLES,
+)
+
 __all__ = [
     "ACCOUNTS_SCHEMA",
     "CHILD_TABLES",
@@ -50,6 +61,7 @@ __all__ = [
     "REQUIRED_TABLES",
     "SCHEMAS",
     "SURVEYS_SCHEMA",
+    "SURVEY_KINDS",
     "SURVEY_SCALES",
     "TABLES",
     "TICKETS_SCHEMA",
@@ -66,21 +78,6 @@ __all__ = [
     "table_schema",
 ]
 
-#: every canonical table, in the order they are read and reported
-TABLES: tuple[str, ...] = (
-    "accounts",
-    "mrr",
-    "usage",
-    "tickets",
-    "surveys",
-    "trials",
-    "interactions",
-    "costs",
-)
-#: tables a dataset must have
-REQUIRED_TABLES: tuple[str, ...] = ("accounts", "mrr")
-#: tables a dataset may have
-OPTIONAL_TABLES: tuple[str, ...] = tuple(t for t in TABLES if t not in REQUIRED_TABLES)
 #: tables whose ``account_id`` must exist in ``accounts.account_id``
 CHILD_TABLES: tuple[str, ...] = ("mrr", "usage", "tickets", "surveys", "trials", "interactions")
 #: columns whose combination must be unique in each table (tables not listed have no key)
@@ -92,12 +89,6 @@ UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
     "surveys": ("response_id",),
     "costs": ("month",),
 }
-#: file suffixes a table may be stored with
-FILE_FORMATS: tuple[str, ...] = ("csv", "parquet")
-#: allowed values of ``accounts.contract``
-CONTRACT_TYPES: tuple[str, ...] = ("monthly", "annual")
-#: survey kind -> (lowest, highest) score on its scale
-SURVEY_SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
 #: how a column is parsed and stored:
 #: ``id``/``str`` -> string (``str`` dtype); ``int`` -> int64; ``float`` -> float64;
@@ -235,15 +226,16 @@ def _month_start(table: str) -> Rule:
 
 _CONTRACT = Rule(
     key="accounts.contract.isin",
-    message="contract must be 'monthly' or 'annual'",
-    fix="write the contract as monthly or annual (lower case)",
+    message=f"contract must be {' or '.join(repr(c) for c in CONTRACT_TYPES)}",
+    fix=f"write the contract as {' or '.join(CONTRACT_TYPES)} (lower case)",
     check=pa.Check.isin(CONTRACT_TYPES, error="accounts.contract.isin"),
 )
 _SURVEY_KIND = Rule(
     key="surveys.kind.isin",
-    message="unknown survey kind (allowed: nps, csat, ces)",
-    fix="write the survey kind as nps, csat or ces (lower case); drop other surveys",
-    check=pa.Check.isin(tuple(SURVEY_SCALES), error="surveys.kind.isin"),
+    message=f"unknown survey kind (allowed: {', '.join(SURVEY_KINDS)})",
+    fix=f"write the survey kind as {', '.join(SURVEY_KINDS[:-1])} or {SURVEY_KINDS[-1]} "
+    "(lower case); drop other surveys",
+    check=pa.Check.isin(SURVEY_KINDS, error="surveys.kind.isin"),
 )
 
 

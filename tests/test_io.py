@@ -226,8 +226,36 @@ def test_write_refuses_to_mix_with_existing_tables(tmp_path: Path, base: Path) -
 
 
 def test_write_rejects_unknown_format(tmp_path: Path, base: Path) -> None:
-    with pytest.raises(ValueError, match="format must be"):
+    from cs_sim.errors import FileFormatError
+
+    with pytest.raises(FileFormatError, match=r"format: must be 'csv' or 'parquet' \(got 'xlsx'\)"
+                       ) as info:
         write_dataset(load_dataset(base), tmp_path / "x", format="xlsx")  # type: ignore[arg-type]
+    assert isinstance(info.value, CsSimError) and isinstance(info.value, ValueError)
+    assert not (tmp_path / "x").exists()  # checked before anything is written
+
+
+def test_tables_module_is_the_one_source() -> None:
+    """schema and io read the table list, formats and scales from cs_sim.tables."""
+    from cs_sim import tables
+
+    assert tables.TABLES == ("accounts", "mrr", "usage", "tickets", "surveys", "trials",
+                             "interactions", "costs")
+    assert tables.REQUIRED_TABLES == ("accounts", "mrr")
+    assert tables.OPTIONAL_TABLES == ("usage", "tickets", "surveys", "trials", "interactions",
+                                      "costs")
+    assert tables.FILE_FORMATS == ("csv", "parquet")
+    assert tables.CONTRACT_TYPES == ("monthly", "annual")
+    assert tables.SURVEY_SCALES == {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+    assert tables.SURVEY_KINDS == ("nps", "csat", "ces")
+    for name in ("TABLES", "REQUIRED_TABLES", "OPTIONAL_TABLES", "FILE_FORMATS",
+                 "CONTRACT_TYPES", "SURVEY_SCALES"):
+        assert getattr(schema, name) is getattr(tables, name), name
+    assert tables.check_file_format("csv") == "csv"
+    code = "import sys, cs_sim.tables; print(sorted({'pandas', 'pandera'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_large_dataset_round_trip(tmp_path: Path) -> None:

@@ -88,3 +88,63 @@ def test_lazy_names_match_all() -> None:
     import cs_sim
 
     assert set(cs_sim.__all__) - {"__version__"} == set(cs_sim._LAZY)
+
+
+def _modules() -> list[str]:
+    out = []
+    for path in sorted((ROOT / "cs_sim").rglob("*.py")):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        out.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return out
+
+
+def test_every_module_imports_on_its_own() -> None:
+    """No import cycle: each module imports first, with no other cs_sim module loaded."""
+    code = (
+        "import importlib, sys\n"
+        "bad = []\n"
+        f"for m in {_modules()!r}:\n"
+        "    for k in [k for k in sys.modules if k.split('.')[0] == 'cs_sim']:\n"
+        "        del sys.modules[k]\n"
+        "    try:\n"
+        "        importlib.import_module(m)\n"
+        "    except Exception as exc:\n"
+        "        bad.append(f'{m}: {exc!r}')\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_exception_is_defined_in_errors() -> None:
+    import importlib
+
+    import cs_sim.errors
+    import cs_sim.kpis
+
+    defined = []
+    for name in _modules():
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, BaseException) \
+                    and value.__module__ == name and name != "cs_sim.errors":
+                defined.append(f"{name}.{value.__name__}")
+    assert defined == []
+    assert cs_sim.kpis.KpiInputError is cs_sim.errors.KpiInputError  # re-exported
+    assert cs_sim.kpis.KpiConfigError is cs_sim.errors.KpiConfigError
+    assert not hasattr(cs_sim.errors, "ReportError")  # never raised, removed
+
+
+def test_lazy_names_of_the_simulator_package() -> None:
+    import pytest
+
+    import cs_sim.sim
+
+    assert set(cs_sim.sim.__all__) == set(cs_sim.sim._LAZY)
+    assert dir(cs_sim.sim) == sorted(cs_sim.sim.__all__)
+    from cs_sim.sim.runners import simulate
+
+    assert cs_sim.sim.simulate is simulate is cs_sim.simulate
+    with pytest.raises(AttributeError, match="'cs_sim.sim' has no attribute 'nope'"):
+        cs_sim.sim.nope  # noqa: B018

@@ -200,3 +200,15 @@ def test_unknown_key_suggests_the_closest_allowed_key(tmp_path: Path) -> None:
     typo = "acquisition.new_logos_per_mnth: unknown key; did you mean 'new_logos_per_month'?"
     assert typo in text
     assert "tiers[0].team.headcont: unknown key; did you mean 'headcount'?" in text
+
+
+def test_bad_yaml_names_file_line_and_column(tmp_path: Path) -> None:
+    p = _write(tmp_path, "broken.yaml", "name: x\nhorizon_months: 12\n  tiers: 3\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(p)
+    # line 3, column 8 is where an editor shows the stray ':' after the indented key
+    assert str(info.value).startswith("broken.yaml: not valid YAML at line 3, column 8: ")
+    assert load_scenario(_write(tmp_path, "empty.yaml", "")).name == "empty"  # defaults
+    _write(tmp_path, "list.yaml", "- a\n- b\n")
+    with pytest.raises(ScenarioError, match="list.yaml: the scenario must be a YAML mapping"):
+        load_scenario(tmp_path / "list.yaml")

@@ -1,20 +1,21 @@
 """Shared helpers of the KPI library: input checks, month handling, grouping.
 
-Everything here is private to :mod:`cs_sim.kpis` except :func:`attach`,
-:class:`KpiInputError` and :class:`KpiConfigError`, which the package re-exports.
+Everything here is private to :mod:`cs_sim.kpis` except :func:`attach`, which the
+package re-exports (as it does :class:`~cs_sim.errors.KpiInputError` and
+:class:`~cs_sim.errors.KpiConfigError`, defined in :mod:`cs_sim.errors` and imported
+here for the KPI modules).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cs_sim.errors import CsSimError
+from cs_sim._yaml import load_yaml_mapping as _load_yaml
+from cs_sim.errors import KpiConfigError, KpiInputError
 
 __all__ = ["KpiConfigError", "KpiInputError", "attach"]
 
@@ -28,39 +29,13 @@ _MAX_TOTAL = 2.0**62 / MONEY_SCALE
 _FREQS = {"M": "M", "Q": "Q", "Y": "Y"}
 
 
-class KpiInputError(CsSimError, ValueError):
-    """A KPI function got input it cannot compute on (missing column, bad value, ...).
-
-    It is both a :class:`cs_sim.errors.CsSimError` (the CLI shows its message and exits 2)
-    and a :class:`ValueError` (the natural Python exception for a bad argument).
-    """
-
-
-class KpiConfigError(CsSimError, ValueError):
-    """A KPI configuration file (health score, feedback taxonomy) is invalid.
-
-    The message names the file and the key at fault, e.g.
-    ``templates/health_score.yaml: components.usage.weight: must be > 0, got -1``.
-    """
-
-
 def load_yaml_mapping(path: Any, *, what: str) -> tuple[dict[str, Any], str]:
-    """Read a YAML file with ``yaml.safe_load``; return (mapping, source name)."""
-    import yaml  # lazy: keep ``import cs_sim.kpis`` light
+    """Read a KPI configuration file; return (mapping, the name messages give it).
 
-    p = Path(path) if isinstance(path, (str, os.PathLike)) else path
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise KpiConfigError(f"{p}: cannot read the {what}: {exc.strerror or exc}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise KpiConfigError(f"{p}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise KpiConfigError(f"{p}: the {what} must be a YAML mapping (key: value), "
-                             f"got {type(data).__name__}")
-    return data, str(p)
+    The file is read by :func:`cs_sim._yaml.load_yaml_mapping`; a problem raises
+    :class:`KpiConfigError` naming the file (and the line and column of bad YAML).
+    """
+    return _load_yaml(path, what=what, error=KpiConfigError), str(path)
 
 
 def resource_path(name: str) -> Any:

@@ -9,15 +9,16 @@ Quick start::
     cmp = cs_sim.compare(sc, "templates/scenarios/save_play.yaml", replications=20, seed=1)
     cmp.summary()
 
-The model's equations are documented in :mod:`cs_sim.sim.engine`; capacity and queue
+The model's equations are documented in :mod:`cs_sim.sim.model`; capacity and queue
 rules in :mod:`cs_sim.sim.capacity`. Names are loaded lazily (pydantic, SimPy and
 pandas only when used).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cs_sim._lazy import lazy_exports
 
 _LAZY = {
     "Scenario": "cs_sim.sim.scenario",
@@ -29,10 +30,11 @@ _LAZY = {
     "run_chunk": "cs_sim.sim.runners",
     "run_history": "cs_sim.sim.runners",
     "register_engine": "cs_sim.sim.runners",
+    "engine_names": "cs_sim.sim.runners",
     "SimulationResult": "cs_sim.sim.results",
     "ComparisonResult": "cs_sim.sim.results",
     "ChunkResult": "cs_sim.sim.results",
-    "History": "cs_sim.sim.results",
+    "History": "cs_sim.sim.record",
     "combine_chunks": "cs_sim.sim.results",
 }
 
@@ -44,6 +46,7 @@ __all__ = [
     "SimulationResult",
     "combine_chunks",
     "compare",
+    "engine_names",
     "load_scenario",
     "register_engine",
     "run_chunk",
@@ -54,14 +57,21 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from cs_sim.sim.record import History
     from cs_sim.sim.results import (
         ChunkResult,
         ComparisonResult,
-        History,
         SimulationResult,
         combine_chunks,
     )
-    from cs_sim.sim.runners import compare, register_engine, run_chunk, run_history, simulate
+    from cs_sim.sim.runners import (
+        compare,
+        engine_names,
+        register_engine,
+        run_chunk,
+        run_history,
+        simulate,
+    )
     from cs_sim.sim.scenario import (
         Scenario,
         load_scenario,
@@ -70,14 +80,4 @@ if TYPE_CHECKING:  # pragma: no cover
     )
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cs_sim.sim' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -1,29 +1,43 @@
-"""Running scenarios: the local runner, chunks for distributed runners, comparisons.
+"""Running scenarios: the one ``simulate`` path, the engine registry, comparisons.
 
-Replication ``r`` of seed ``s`` depends only on ``(s, r)``, so a run can be split into
-chunks of replications anywhere (processes, Dask workers) and put back together:
-:func:`run_chunk` is a pure function of ``(scenario, seed, replications)`` and
-``combine_chunks(scenario, seed, [run_chunk(...), ...])`` equals
-``simulate(scenario, replications=R, seed=s)`` exactly.
+Replication ``r`` of seed ``s`` depends only on ``(s, r)``, so a run can be cut into
+chunks of replications, each run anywhere with the pure function :func:`run_chunk`, and
+put back together with :func:`~cs_sim.sim.results.combine_chunks`: the result is the
+same, bit for bit, whatever the engine or the chunking. :func:`simulate`
 
-Other engines (e.g. a Dask runner) register themselves with :func:`register_engine`
-and are chosen by ``simulate(..., engine=name)``.
+1. checks its arguments (replications, seed, record, engine and its options);
+2. opens the engine (a context manager, so what it starts it also closes);
+3. plans the chunks once (:func:`plan_chunks`), by memory and by how many chunks the
+   engine runs at once;
+4. hands the engine the :class:`RunPlan`; the engine runs every chunk with
+   :func:`run_chunk` and calls ``progress`` with the size of each finished chunk;
+5. combines the chunks into a :class:`~cs_sim.sim.results.SimulationResult`.
+
+Engines live in one registry (:func:`register_engine`, :func:`engine_names`):
+``"local"`` runs the chunks one after the other in this process; ``"dask"``
+(:mod:`cs_sim.sim.dask`) runs them on a Dask cluster and is imported on first use, so
+importing this module never imports Dask.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from cs_sim.errors import CsSimError, ScenarioError
+from cs_sim.sim.record import History
 from cs_sim.sim.results import (
     ChunkResult,
     ComparisonResult,
-    History,
     SimulationResult,
     chunk_from_raw,
     combine_chunks,
@@ -32,38 +46,39 @@ from cs_sim.sim.results import (
 from cs_sim.sim.scenario import Scenario, load_scenario
 
 __all__ = [
+    "Engine",
+    "Progress",
+    "RunPlan",
     "compare",
+    "engine_names",
+    "get_engine",
+    "plan_chunks",
     "register_engine",
     "resolve_seed",
     "run_chunk",
     "run_history",
     "simulate",
+    "split_replications",
+    "starting_accounts",
 ]
 
 log = logging.getLogger(__name__)
 
-#: an engine maps (scenario, seed, replication indices, options) to chunk results
-EngineFn = Callable[..., Sequence[ChunkResult]]
-_ENGINES: dict[str, EngineFn] = {}
+#: a progress callback: called with the number of replications a finished chunk held
+#: (``tqdm.update`` fits)
+Progress = Callable[[int], Any]
 
-#: the local runner batches at most this many account-slot x replication cells at once
+#: a chunk holds at most this many account-slot x replication cells (memory bound)
 MAX_CELLS_PER_BATCH = 4_000_000
+#: an engine running several chunks at once gets about this many chunks per slot
+CHUNKS_PER_SLOT = 2
+#: with a progress callback, a one-slot engine runs about this many chunks ...
+PROGRESS_STEPS = 4
+#: ... of at least this many replications (small chunks cost speed: per-month overhead)
+MIN_PROGRESS_CHUNK = 10
 
 
-def register_engine(name: str, fn: EngineFn) -> None:
-    """Register a runner for ``simulate(..., engine=name)``.
-
-    Parameters
-    ----------
-    name : str
-    fn : callable
-        ``fn(scenario, seed, replications, *, dataset, layout, record_rep) ->
-        sequence of ChunkResult``; it should call :func:`run_chunk` on parts of
-        ``replications``.
-    """
-    _ENGINES[name] = fn
-
-
+# ------------------------------------------------------------------------------ chunks
 def resolve_seed(seed: int | None) -> int:
     """Return ``seed`` or, when None, a fresh one from OS entropy (to be reported)."""
     if seed is None:
@@ -71,6 +86,13 @@ def resolve_seed(seed: int | None) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ScenarioError(f"seed: must be a non-negative integer (got {seed!r})")
     return int(seed)
+
+
+def _count(value: Any, name: str) -> int:
+    """``value`` as an int >= 1, or a :class:`ScenarioError` naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ScenarioError(f"{name}: must be an integer >= 1 (got {value!r})")
+    return int(value)
 
 
 def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
@@ -90,7 +112,7 @@ def run_chunk(
     layout: Any = None,
     record_rep: int | None = None,
 ) -> ChunkResult:
-    """Run some replications of a scenario (a pure function, for Dask ``map``).
+    """Run some replications of a scenario (a pure function, for any engine).
 
     Parameters
     ----------
@@ -101,7 +123,7 @@ def run_chunk(
         Replication indices (any subset of ``range(R)``).
     dataset : cs_sim.io.Dataset, optional
         Starting customers when ``population.source`` is ``dataset``.
-    layout : cs_sim.sim.engine.Layout, optional
+    layout : cs_sim.sim.population.Layout, optional
         Shared slot layout (see :func:`compare`).
     record_rep : int, optional
         Record the per-account history of this replication (must be in the chunk).
@@ -122,42 +144,273 @@ def run_chunk(
     return chunk_from_raw(raw, scenario)
 
 
-def _batches(scenario: Scenario, reps: tuple[int, ...], n_slots: int,
-             chunk_size: int | None) -> list[tuple[int, ...]]:
-    if chunk_size is None:
-        chunk_size = max(1, MAX_CELLS_PER_BATCH // max(n_slots, 1))
-    return [reps[i : i + chunk_size] for i in range(0, len(reps), chunk_size)]
-
-
-def _local(
-    scenario: Scenario,
-    seed: int,
-    replications: tuple[int, ...],
+def split_replications(
+    replications: Iterable[int],
     *,
-    dataset: Any = None,
-    layout: Any = None,
-    record_rep: int | None = None,
     chunk_size: int | None = None,
-) -> list[ChunkResult]:
-    from cs_sim.sim.engine import default_layout
+    n_chunks: int | None = None,
+) -> list[tuple[int, ...]]:
+    """Cut replication indices into consecutive chunks.
 
-    n0 = (
-        scenario.population.n_accounts
-        if scenario.population.source == "synthetic"
-        else 10_000
-    )
-    n_slots = layout.n_total if layout is not None else default_layout(scenario, n0).n_total
-    out = []
-    for batch in _batches(scenario, replications, n_slots, chunk_size):
-        rec = record_rep if record_rep in batch else None
-        out.append(run_chunk(scenario, seed, batch, dataset=dataset, layout=layout,
-                             record_rep=rec))
-    return out
+    Parameters
+    ----------
+    replications : iterable of int
+        Replication indices, in order.
+    chunk_size : int, optional
+        Replications per chunk (the last chunk may be smaller). Takes precedence.
+    n_chunks : int, optional
+        Number of chunks of (nearly) equal size when ``chunk_size`` is not given
+        (default: one chunk).
+
+    Returns
+    -------
+    list of tuple of int
+
+    Examples
+    --------
+    >>> split_replications(range(5), chunk_size=2)
+    [(0, 1), (2, 3), (4,)]
+    >>> split_replications(range(5), n_chunks=2)
+    [(0, 1, 2), (3, 4)]
+    """
+    reps = tuple(int(r) for r in replications)
+    if chunk_size is not None:
+        size = _count(chunk_size, "chunk_size")
+    if not reps:
+        return []
+    if chunk_size is None:
+        n = max(1, min(int(n_chunks or 1), len(reps)))
+        size = math.ceil(len(reps) / n)
+    return [reps[i : i + size] for i in range(0, len(reps), size)]
 
 
-_ENGINES["local"] = _local
+def plan_chunks(
+    replications: int,
+    *,
+    max_chunk: int,
+    slots: int = 1,
+    chunk_size: int | None = None,
+    progress: bool = False,
+) -> list[tuple[int, ...]]:
+    """Cut replications ``0 .. replications - 1`` into the chunks an engine runs.
+
+    Parameters
+    ----------
+    replications : int
+        Number of replications.
+    max_chunk : int
+        Most replications a chunk may hold (memory bound: :data:`MAX_CELLS_PER_BATCH`
+        divided by the account slots of one replication).
+    slots : int, default 1
+        How many chunks the engine runs at once (``Engine.slots``).
+    chunk_size : int, optional
+        Replications per chunk, as the user asked (then the other rules do not apply).
+    progress : bool, default False
+        Whether progress is reported.
+
+    Returns
+    -------
+    list of tuple of int
+
+    Notes
+    -----
+    Without ``chunk_size``, the chunk size is the smallest of ``max_chunk`` and: with
+    several slots, ``ceil(R / (CHUNKS_PER_SLOT * slots))`` (load balancing); with one
+    slot and progress, ``max(ceil(R / PROGRESS_STEPS), MIN_PROGRESS_CHUNK)`` (so that a
+    progress bar moves); else ``R`` (one chunk is the fastest in one process). The
+    numbers of a run never depend on its chunks.
+
+    Examples
+    --------
+    >>> plan_chunks(20, max_chunk=1000, slots=4)  # chunks of ceil(20 / 8) = 3
+    [(0, 1, 2), (3, 4, 5), (6, 7, 8), (9, 10, 11), (12, 13, 14), (15, 16, 17), (18, 19)]
+    >>> plan_chunks(5, max_chunk=2)
+    [(0, 1), (2, 3), (4,)]
+    """
+    if chunk_size is None:
+        if slots > 1:
+            size = math.ceil(replications / (CHUNKS_PER_SLOT * slots))
+        elif progress:
+            size = max(math.ceil(replications / PROGRESS_STEPS), MIN_PROGRESS_CHUNK)
+        else:
+            size = replications
+        chunk_size = max(1, min(size, max_chunk))
+    return split_replications(range(replications), chunk_size=chunk_size)
 
 
+def starting_accounts(scenario: Scenario, dataset: Any = None) -> int:
+    """Number of starting accounts of a run (the same in every replication).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    dataset : cs_sim.io.Dataset, optional
+        Starting customers when ``population.source`` is ``dataset`` (default: read
+        ``population.dataset``).
+
+    Returns
+    -------
+    int
+        ``population.n_accounts`` for a synthetic population; for a dataset, the
+        accounts the engine starts from (those active in its last month).
+    """
+    from cs_sim.sim.population import starting_population
+
+    if scenario.population.source != "dataset":
+        return int(scenario.population.n_accounts)
+    return starting_population(scenario, 0, (0,), dataset).n
+
+
+# ------------------------------------------------------------------------------ engines
+@dataclass(frozen=True)
+class RunPlan:
+    """What an engine runs: the chunks of one scenario's run and what each chunk needs.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    seed : int
+        Root seed.
+    chunks : tuple of tuple of int
+        Disjoint replication indices, one tuple per chunk (:func:`plan_chunks`).
+    dataset : cs_sim.io.Dataset, optional
+        Starting customers when ``population.source`` is ``dataset``.
+    layout : cs_sim.sim.population.Layout, optional
+        Shared slot layout (see :func:`compare`).
+    record_rep : int, optional
+        The replication whose per-account history is recorded.
+    """
+
+    scenario: Scenario
+    seed: int
+    chunks: tuple[tuple[int, ...], ...]
+    dataset: Any = None
+    layout: Any = None
+    record_rep: int | None = None
+
+    def record_in(self, chunk: Sequence[int]) -> int | None:
+        """``record_rep`` if it is in ``chunk``, else None (``run_chunk``'s argument)."""
+        return self.record_rep if self.record_rep in chunk else None
+
+    def run(self, chunk: Sequence[int]) -> ChunkResult:
+        """Run one chunk in this process (:func:`run_chunk` with the plan's arguments)."""
+        return run_chunk(self.scenario, self.seed, chunk, dataset=self.dataset,
+                         layout=self.layout, record_rep=self.record_in(chunk))
+
+
+class Engine(Protocol):
+    """An opened engine: it runs the chunks of a :class:`RunPlan`.
+
+    An engine is registered as a function of its options (``engine_options`` of
+    :func:`simulate`) returning a context manager that yields an ``Engine`` and closes
+    what it started (a cluster, a client) on exit; see :func:`register_engine`.
+    """
+
+    #: how many chunks it runs at once (used to plan the chunks)
+    slots: int
+
+    def run(self, plan: RunPlan, progress: Progress | None = None) -> list[ChunkResult]:
+        """Run every chunk of ``plan``; call ``progress(len(chunk))`` as each finishes."""
+        ...  # pragma: no cover
+
+
+#: an engine as registered: options -> context manager yielding an :class:`Engine`
+EngineFactory = Callable[..., AbstractContextManager[Engine]]
+
+
+class _LocalEngine:
+    """The chunks one after the other, in this process."""
+
+    slots = 1
+
+    def run(self, plan: RunPlan, progress: Progress | None = None) -> list[ChunkResult]:
+        out = []
+        for chunk in plan.chunks:
+            out.append(plan.run(chunk))
+            if progress is not None:
+                progress(len(chunk))
+        return out
+
+
+@contextmanager
+def local_engine() -> Iterator[Engine]:
+    """The ``"local"`` engine: batched arrays in this process (it takes no options)."""
+    yield _LocalEngine()
+
+
+#: name -> engine factory, or ``"module:function"`` imported on first use
+_ENGINES: dict[str, EngineFactory | str] = {
+    "local": local_engine,
+    "dask": "cs_sim.sim.dask:dask_engine",
+}
+
+
+def register_engine(name: str, engine: EngineFactory | str) -> None:
+    """Register an engine for ``simulate(..., engine=name)`` (and ``cs-sim --engine``).
+
+    Parameters
+    ----------
+    name : str
+    engine : callable or str
+        A function of the engine's options (keyword arguments, given as
+        ``engine_options``) returning a context manager that yields an :class:`Engine`;
+        or ``"module:function"`` naming one, imported when the engine is first used.
+
+    Examples
+    --------
+    >>> register_engine("ray", "my_package.ray_engine:ray_engine")  # doctest: +SKIP
+    >>> simulate(scenario, replications=100, engine="ray")  # doctest: +SKIP
+    """
+    if not isinstance(name, str) or not name:
+        raise CsSimError(f"engine: a name must be a non-empty string (got {name!r})")
+    _ENGINES[name] = engine
+
+
+def engine_names() -> list[str]:
+    """Return the names of the registered engines, sorted (``"dask"``, ``"local"``, ...)."""
+    return sorted(_ENGINES)
+
+
+def get_engine(name: str) -> EngineFactory:
+    """Return the engine registered as ``name``, importing it on first use.
+
+    Raises
+    ------
+    cs_sim.errors.CsSimError
+        If no engine has this name, or its module cannot be imported.
+    """
+    entry = _ENGINES.get(name)
+    if entry is None:
+        raise CsSimError(
+            f"engine: unknown engine {name!r} (available: {', '.join(engine_names())})"
+        )
+    if isinstance(entry, str):
+        module, _, attr = entry.partition(":")
+        try:
+            entry = getattr(importlib.import_module(module), attr)
+        except ImportError as exc:
+            raise CsSimError(f"engine {name!r}: cannot import {module} ({exc})") from None
+        _ENGINES[name] = entry
+    return entry
+
+
+def _open_engine(name: str, options: Mapping[str, Any]) -> AbstractContextManager[Engine]:
+    factory = get_engine(name)
+    clash = sorted(set(options) & set(inspect.signature(simulate).parameters))
+    if clash:
+        raise CsSimError(f"engine_options: {', '.join(clash)}: give as argument(s) of "
+                         "simulate, not as engine options")
+    try:
+        inspect.signature(factory).bind(**options)
+    except TypeError:
+        params = [p for p in inspect.signature(factory).parameters if p != "self"]
+        takes = f"takes {', '.join(params)}" if params else "takes no options"
+        raise CsSimError(f"engine_options: the {name!r} engine {takes} "
+                         f"(got {', '.join(sorted(options))})") from None
+    return factory(**options)
+
+
+# ------------------------------------------------------------------------------ running
 def simulate(
     scenario: Scenario | str | Path,
     *,
@@ -169,6 +422,7 @@ def simulate(
     chunk_size: int | None = None,
     layout: Any = None,
     engine_options: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> SimulationResult:
     """Run ``replications`` Monte Carlo replications of a scenario.
 
@@ -181,65 +435,79 @@ def simulate(
         Root seed; None draws one from OS entropy (see ``result.seed``). Same seed, same
         numbers, bit for bit, whatever the engine or chunking.
     engine : str, default "local"
-        ``"local"`` (batched arrays in this process) or a registered engine.
+        A registered engine (:func:`engine_names`): ``"local"`` (batched arrays in this
+        process) or ``"dask"`` (a Dask cluster, see :mod:`cs_sim.sim.dask`).
     dataset : cs_sim.io.Dataset, optional
-        Starting customers when ``population.source`` is ``dataset``.
+        Starting customers when ``population.source`` is ``dataset`` (default: read
+        ``population.dataset`` once).
     record : bool or int, default False
         Record the per-account history (``result.history``) of replication 0, or of
         the replication given.
     chunk_size : int, optional
-        Replications per batch (local engine: default by memory; dask: per task).
-    layout : cs_sim.sim.engine.Layout, optional
+        Replications per chunk (default: see :func:`plan_chunks`).
+    layout : cs_sim.sim.population.Layout, optional
         Slot layout (used by :func:`compare`).
     engine_options : mapping, optional
         Options of the engine, e.g. for ``"dask"``: ``address`` (a scheduler such as
         ``"tcp://10.0.0.5:8786"``), ``client``, ``n_workers`` of the LocalCluster
         started when neither is given, ``processes``. They never change the numbers.
+    progress : callable, optional
+        Called with the number of replications of each finished chunk (e.g. a tqdm
+        bar's ``update``).
 
     Returns
     -------
     SimulationResult
+
+    Raises
+    ------
+    cs_sim.errors.ScenarioError
+        If ``replications``, ``seed``, ``record`` or ``chunk_size`` is invalid.
+    cs_sim.errors.CsSimError
+        If the engine is unknown or does not take ``engine_options``.
     """
     sc = _as_scenario(scenario)
-    if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) \
-            or replications < 1:
-        raise ScenarioError(f"replications: must be an integer >= 1 (got {replications!r})")
+    n_reps = _count(replications, "replications")
     s = resolve_seed(seed)
-    reps = tuple(range(int(replications)))
     record_rep: int | None = None
     if record is not False and record is not None:
         record_rep = 0 if record is True else int(record)
-        if record_rep not in reps:
+        if not 0 <= record_rep < n_reps:
             raise ScenarioError(f"record: replication {record_rep} is not run")
-    if engine == "dask" and "dask" not in _ENGINES:
-        import cs_sim.sim.dask_runner  # noqa: F401  (registers the "dask" engine)
-    fn = _ENGINES.get(engine)
-    if fn is None:
-        raise CsSimError(
-            f"engine: unknown engine '{engine}' (available: {', '.join(sorted(_ENGINES))})"
-        )
-    kwargs: dict[str, Any] = {"dataset": dataset, "layout": layout, "record_rep": record_rep}
-    if chunk_size is not None or engine == "local":
-        kwargs["chunk_size"] = chunk_size
-    clash = set(kwargs) & set(engine_options or {})
-    if clash:
-        raise CsSimError(f"engine_options: {', '.join(sorted(clash))} are arguments of simulate")
-    kwargs.update(engine_options or {})
-    chunks = fn(sc, s, reps, **kwargs)
-    log.info("simulated %s: %d replications, seed %d", sc.name, len(reps), s)
-    return combine_chunks(sc, s, chunks)
+    if chunk_size is not None:
+        _count(chunk_size, "chunk_size")
+    if sc.population.source == "dataset" and dataset is None \
+            and sc.population.dataset is not None:
+        from cs_sim.io import load_dataset
+
+        dataset = load_dataset(sc.population.dataset)  # once, not once per chunk
+    if layout is None:
+        from cs_sim.sim.population import default_layout
+
+        n_slots = default_layout(sc, starting_accounts(sc, dataset)).n_total
+    else:
+        n_slots = layout.n_total
+    max_chunk = max(1, MAX_CELLS_PER_BATCH // max(n_slots, 1))
+    with _open_engine(engine, engine_options or {}) as runner:
+        chunks = plan_chunks(n_reps, max_chunk=max_chunk, slots=runner.slots,
+                             chunk_size=chunk_size, progress=progress is not None)
+        plan = RunPlan(sc, s, tuple(chunks), dataset=dataset, layout=layout,
+                       record_rep=record_rep)
+        log.info("%s: %d replications in %d chunks (engine %s, %d slots)", sc.name, n_reps,
+                 len(chunks), engine, runner.slots)
+        results = runner.run(plan, progress)
+    log.info("simulated %s: %d replications, seed %d", sc.name, n_reps, s)
+    return combine_chunks(sc, s, results)
 
 
 def shared_layout(a: Scenario, b: Scenario, dataset: Any = None) -> tuple[Any, Any]:
     """A slot layout fitting both scenarios, so their random numbers line up (CRN)."""
-    from cs_sim.sim.engine import Layout, default_layout, initial_population
+    from cs_sim.sim.population import Layout, default_layout
 
     def n0(sc: Scenario) -> int:
-        if sc.population.source == "synthetic":
-            return sc.population.n_accounts
-        if dataset is None:
+        if sc.population.source == "dataset" and dataset is None:
             return -1
-        return initial_population(sc, dataset, 1).n
+        return starting_accounts(sc, dataset)
 
     na, nb = n0(a), n0(b)
     if na < 0 or nb < 0 or na != nb or a.horizon_months != b.horizon_months:
@@ -259,6 +527,7 @@ def compare(
     engine: str = "local",
     dataset: Any = None,
     engine_options: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> ComparisonResult:
     """Run two scenarios on common random numbers and pair their outcomes.
 
@@ -277,6 +546,9 @@ def compare(
     dataset : cs_sim.io.Dataset, optional
     engine_options : mapping, optional
         Passed to :func:`simulate` for both runs (e.g. a Dask ``address``).
+    progress : callable, optional
+        Called with the number of replications of each finished chunk of either run
+        (``2 * replications`` in all).
 
     Returns
     -------
@@ -289,9 +561,9 @@ def compare(
         log.warning("compare: populations or horizons differ; random numbers are only "
                     "partly shared")
     ra = simulate(a, replications=replications, seed=s, engine=engine, dataset=dataset,
-                  layout=la, engine_options=engine_options)
+                  layout=la, engine_options=engine_options, progress=progress)
     rb = simulate(b, replications=replications, seed=s, engine=engine, dataset=dataset,
-                  layout=lb, engine_options=engine_options)
+                  layout=lb, engine_options=engine_options, progress=progress)
     return ComparisonResult(ra, rb, paired_differences(ra, rb))
 
 

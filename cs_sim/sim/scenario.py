@@ -39,6 +39,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cs_sim._yaml import load_yaml_mapping
 from cs_sim.errors import ScenarioError
 
 __all__ = [
@@ -363,7 +364,7 @@ class Acquisition(_Base):
 
 
 class HealthParams(_Base):
-    """Health dynamics (see the engine module for the equation)."""
+    """Health dynamics (see :mod:`cs_sim.sim.model` for the equation)."""
 
     reversion: float = Field(default=0.15, ge=0, le=1)
     noise_sd: NonNeg = 4.0
@@ -709,33 +710,13 @@ def _strip(value: Any) -> Any:
     return value
 
 
-def _read_yaml(path: Path, source: str) -> dict[str, Any]:
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{source}: file not found ({path})") from None
-    except OSError as exc:
-        raise ScenarioError(f"{source}: cannot read the file ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{source}: not valid YAML ({exc})") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: the top level must be a mapping of keys to values")
-    return data
-
-
 def _resolve(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     source = path.name
     real = path.resolve()
     if real in seen:
         chain = " -> ".join(p.name for p in (*seen, real))
         raise ScenarioError(f"{source}: extends: circular inheritance ({chain})")
-    data = _read_yaml(path, source)
+    data = load_yaml_mapping(path, what="scenario", source=source, error=ScenarioError)
     parent_ref = data.get("extends")
     if parent_ref is None:
         return data
