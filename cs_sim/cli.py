@@ -6,17 +6,17 @@ stderr and exits with status 2; nothing here computes anything itself.
 
 from __future__ import annotations
 
-import enum
 import functools
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 
 from cs_sim.errors import CsSimError
+from cs_sim.sim.runners import engine_names
 
 app = typer.Typer(
     name="cs-sim",
@@ -139,46 +139,6 @@ def kpis_command(
 
 # --- simulate / compare / generate (simulator: cs_sim.sim, cs_sim.synth) -----------------
 
-#: rows of the simulation summary: metric -> (label, unit)
-_SIM_ROWS: dict[str, tuple[str, str]] = {
-    "monthly_logo_churn": ("Monthly logo churn", "pct"),
-    "annual_logo_churn": ("Annual logo churn", "pct"),
-    "grr": ("GRR (starting customers, horizon)", "pct"),
-    "nrr": ("NRR (starting customers, horizon)", "pct"),
-    "clv": ("CLV (ARPA x margin / churn)", "money"),
-    "mrr_end": ("MRR at the end", "money"),
-    "revenue": ("Revenue (horizon)", "money"),
-    "total_cost": ("CS cost (horizon)", "money"),
-    "profit": ("Gross profit - CS cost", "money"),
-    "csm_utilisation": ("CSM utilisation", "pct"),
-}
-
-
-def _sim_fmt(value: Any, unit: str, *, diff: bool = False) -> str:
-    import math
-
-    if value is None or not math.isfinite(float(value)):
-        return "n/a"
-    v = float(value)
-    if unit == "pct":
-        return f"{100 * v:+.2f} pp" if diff else f"{100 * v:.2f}%"
-    return f"{v:+,.0f}" if diff else f"{v:,.0f}"
-
-
-def _sim_json(value: Any) -> Any:
-    import math
-
-    if isinstance(value, dict):
-        return {str(k): _sim_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_sim_json(v) for v in value]
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _sim_bar(total: int, desc: str, enabled: bool, unit: str = "rep") -> Any:
     from tqdm import tqdm
 
@@ -186,20 +146,26 @@ def _sim_bar(total: int, desc: str, enabled: bool, unit: str = "rep") -> Any:
                 leave=False)
 
 
-class _Engine(enum.StrEnum):
-    local = "local"
-    dask = "dask"
-
-
+#: the registered engines (cs_sim.sim.engine_names()): the choices of --engine
+_EngineName = Literal[tuple(engine_names())]  # type: ignore[valid-type]
 _EngineOpt = Annotated[
-    _Engine, typer.Option(help="Run in this process (local) or on a Dask cluster.")
+    _EngineName,
+    typer.Option(help="Engine: local (this process), dask (a Dask cluster) or another "
+                 "registered engine."),
 ]
 _WorkersOpt = Annotated[
-    int | None, typer.Option(min=1, help="Dask: workers of the local cluster started.")
+    int | None,
+    typer.Option(min=1, help="Dask: workers of the local cluster started (n_workers)."),
 ]
 _AddressOpt = Annotated[
     str | None, typer.Option(help="Dask: scheduler address, e.g. tcp://10.0.0.5:8786.")
 ]
+
+
+def _engine_options(address: str | None, workers: int | None) -> dict[str, Any]:
+    """The --address and --workers given, as ``engine_options`` of cs_sim.simulate."""
+    given = {"address": address, "n_workers": workers}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 @app.command("simulate")
@@ -212,7 +178,7 @@ def simulate_command(
     seed: Annotated[
         int | None, typer.Option(min=0, help="Root seed (default: fresh, and printed).")
     ] = None,
-    engine: _EngineOpt = _Engine.local,
+    engine: _EngineOpt = "local",
     workers: _WorkersOpt = None,
     address: _AddressOpt = None,
     data: Annotated[
@@ -221,16 +187,19 @@ def simulate_command(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Write the tidy frames (CSV) and summary.json into this folder."),
+        typer.Option(help="Write the tidy frames and the summary (CSV, JSON, text) here."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
     ] = True,
 ) -> None:
-    """Run a scenario's Monte Carlo replications and print means and 90% intervals."""
-    from cs_sim.sim.dask_runner import simulate_with_progress
-    from cs_sim.sim.runners import resolve_seed
+    """Run a scenario's Monte Carlo replications and print each metric's mean and range.
+
+    The range of outcomes is the 5% to 95% quantile of the replications' results: how
+    much one future may differ from another (not the uncertainty of the mean).
+    """
+    from cs_sim.sim.runners import resolve_seed, simulate
     from cs_sim.sim.scenario import load_scenario
 
     sc = load_scenario(scenario)
@@ -243,34 +212,15 @@ def simulate_command(
             sc = sc.with_changes({"population": {"source": "dataset"}})
     s = resolve_seed(seed)
     with _sim_bar(replications, sc.name, progress) as bar:
-        res = simulate_with_progress(
-            sc, replications=replications, seed=s, engine=engine.value, progress=bar.update,
-            dataset=dataset, address=address, n_workers=workers,
-        )
-    summary = res.summary()
-    doc = {
-        "scenario": sc.name, "seed": s, "replications": replications, "engine": engine.value,
-        "horizon_months": sc.horizon_months, "level": 0.9,
-        "summary": _sim_json(summary.to_dict(orient="index")),
-    }
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        for name in ("monthly", "tiers", "interventions", "per_replication"):
-            getattr(res, name).to_csv(out / f"{name}.csv", index=False)
-        summary.to_csv(out / "summary.csv")
-        (out / "summary.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        res = simulate(sc, replications=replications, seed=s, engine=engine, dataset=dataset,
+                       engine_options=_engine_options(address, workers), progress=bar.update)
     if as_json:
-        typer.echo(json.dumps(doc, indent=2))
+        typer.echo(json.dumps({**res.to_dict(), "engine": engine}, indent=2))
     else:
-        typer.echo(f"{sc.name}: {replications} replications x {sc.horizon_months} months, "
-                   f"seed {s}, engine {engine.value}")
-        typer.echo(f"{'metric':36s} {'mean':>14s}   90% interval")
-        for key, (label, unit) in _SIM_ROWS.items():
-            row = summary.loc[key]
-            typer.echo(f"{label:36s} {_sim_fmt(row['mean'], unit):>14s}   "
-                       f"[{_sim_fmt(row['lo'], unit)} .. {_sim_fmt(row['hi'], unit)}]")
+        typer.echo(res.to_text())
     if out is not None:
-        typer.echo(f"wrote the frames and summary.json to {out}", err=as_json)
+        written = res.write(out)
+        typer.echo(f"wrote {len(written)} files to {out}", err=as_json)
 
 
 @app.command("compare")
@@ -286,10 +236,15 @@ def compare_command(
     seed: Annotated[
         int | None, typer.Option(min=0, help="Root seed (default: fresh, and printed).")
     ] = None,
-    engine: _EngineOpt = _Engine.local,
+    engine: _EngineOpt = "local",
     workers: _WorkersOpt = None,
     address: _AddressOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write each comparison (JSON, text, CSV, both runs) into a "
+                     "folder named after its variant here."),
+    ] = None,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
     ] = True,
@@ -297,59 +252,49 @@ def compare_command(
     """Compare variants with the first scenario on common random numbers.
 
     Each variant runs with the same seed (and customers) as the baseline, so the paired
-    difference per replication is the effect of the change. Prints each difference with
-    a 90% interval of its mean, and the ROI ((gross profit gained - extra cost) / extra
-    cost).
+    difference per replication is the effect of the change. Prints each mean difference
+    with its uncertainty (the 90% confidence interval of the mean difference), and the
+    ROI ((gross profit gained - extra cost) / extra cost).
     """
-    import cs_sim
-    from cs_sim.sim.runners import resolve_seed
+    from cs_sim.sim.runners import compare, resolve_seed
     from cs_sim.sim.scenario import load_scenario
 
     if len(scenarios) < 2:
         raise CsSimError("compare needs a baseline and at least one variant")
     loaded = [load_scenario(p) for p in scenarios]
     s = resolve_seed(seed)
-    options = {}
-    if engine is _Engine.dask:
-        options = {k: v for k, v in {"address": address, "n_workers": workers}.items() if v}
     base = loaded[0]
     results = []
-    with _sim_bar(len(loaded) - 1, "variants", progress, unit="variant") as bar:
+    runs = 2 * replications * (len(loaded) - 1)  # each comparison runs both scenarios
+    with _sim_bar(runs, "compare", progress) as bar:
         for variant in loaded[1:]:
-            cmp = cs_sim.compare(base, variant, replications=replications, seed=s,
-                                 engine=engine.value, engine_options=options)
-            results.append((variant, cmp.summary()))
-            bar.update(1)
-    doc = {
-        "baseline": base.name, "seed": s, "replications": replications, "level": 0.9,
-        "engine": engine.value,
-        "comparisons": [
-            {"variant": v.name, "summary": _sim_json(summary.to_dict(orient="index"))}
-            for v, summary in results
-        ],
-    }
+            cmp = compare(base, variant, replications=replications, seed=s, engine=engine,
+                          engine_options=_engine_options(address, workers),
+                          progress=bar.update)
+            results.append(cmp)
     if as_json:
+        doc = {"baseline": base.name, "seed": s, "replications": replications, "level": 0.9,
+               "engine": engine, "comparisons": [cmp.to_dict() for cmp in results]}
         typer.echo(json.dumps(doc, indent=2))
-        return
-    typer.echo(f"baseline {base.name}: {replications} replications, seed {s}, common random "
-               "numbers")
-    for variant, summary in results:
-        typer.echo("")
-        typer.echo(f"{variant.name} vs {base.name}")
-        typer.echo(f"{'metric':36s} {'baseline':>14s} {'variant':>14s} {'difference':>14s}"
-                   "   90% CI of the difference")
-        for key, (label, unit) in _SIM_ROWS.items():
-            row = summary.loc[key]
-            typer.echo(
-                f"{label:36s} {_sim_fmt(row['baseline'], unit):>14s} "
-                f"{_sim_fmt(row['variant'], unit):>14s} "
-                f"{_sim_fmt(row['diff'], unit, diff=True):>14s}   "
-                f"[{_sim_fmt(row['ci_lo'], unit, diff=True)} .. "
-                f"{_sim_fmt(row['ci_hi'], unit, diff=True)}]"
-            )
-        roi = summary.loc["roi", "diff"]
-        roi_text = "n/a (no cost difference)" if not roi == roi else f"{roi:.2f}"
-        typer.echo(f"{'ROI (gain - extra cost) / extra cost':36s} {roi_text:>14s}")
+    else:
+        typer.echo("\n\n".join(cmp.to_text() for cmp in results))
+    if out is not None:
+        folders = _variant_folders(out, [cmp.variant.scenario.name for cmp in results])
+        written = [path for cmp, folder in zip(results, folders, strict=True)
+                   for path in cmp.write(folder)]
+        typer.echo(f"wrote {len(written)} files to {out}", err=as_json)
+
+
+def _variant_folders(out: Path, names: list[str]) -> list[Path]:
+    """One folder per variant inside ``out``, named after it (``-2``, ... on repeats)."""
+    folders: list[Path] = []
+    for name in names:
+        folder, n = out / name, 1
+        while folder in folders:
+            n += 1
+            folder = out / f"{name}-{n}"
+        folders.append(folder)
+    return folders
 
 
 @app.command("generate")

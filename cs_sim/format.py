@@ -12,17 +12,21 @@ unit        raw value               shown                 as a difference
 ``months``  a duration              ``2.5 months``        ``+0.5 months``
 ``ratio``   ROI, quick ratio        ``1.85``              ``+0.12``
 ``number``  anything else           ``1,234.57``          ``+0.12``
+``month``   a month (Timestamp)     ``2025-01``           (not a difference)
 ==========  ======================  ====================  ======================
 
 Missing values (None, NaN) show as ``n/a``; infinities as ``inf``/``-inf``. JSON keeps
 raw numbers: :func:`to_jsonable` only turns numpy scalars into Python ones, NaN into
-``None`` and timestamps into ``YYYY-MM``.
+``None`` and timestamps into ``YYYY-MM``. Result objects render themselves with these
+helpers: :func:`text_table` for the terminal, :func:`style_frame` for notebooks and
+:func:`write_files` for an output folder.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,12 +41,16 @@ __all__ = [
     "money",
     "percent",
     "style_frame",
+    "text_table",
     "to_jsonable",
+    "write_files",
 ]
 
-Unit = Literal["pct", "money", "count", "score", "months", "ratio", "number"]
+Unit = Literal["pct", "money", "count", "score", "months", "ratio", "number", "month"]
 #: the units :func:`fmt` knows
-UNITS: tuple[str, ...] = ("pct", "money", "count", "score", "months", "ratio", "number")
+UNITS: tuple[str, ...] = (
+    "pct", "money", "count", "score", "months", "ratio", "number", "month"
+)
 
 NA = "n/a"
 
@@ -119,47 +127,73 @@ def count(value: Any, *, diff: bool = False) -> str:
     return f"{n:+,d}" if diff else f"{n:,d}"
 
 
-def fmt(value: Any, unit: str, *, diff: bool = False, currency: str | None = None) -> str:
+def fmt(
+    value: Any,
+    unit: str,
+    *,
+    diff: bool = False,
+    currency: str | None = None,
+    digits: int | None = None,
+) -> str:
     """Show ``value`` in ``unit`` (see the module's table); ``diff`` shows a signed change.
 
     Parameters
     ----------
     value : float, int or None
-    unit : {"pct", "money", "count", "score", "months", "ratio", "number"}
+    unit : {"pct", "money", "count", "score", "months", "ratio", "number", "month"}
     diff : bool, default False
-        Show a difference: signed, and percentages as percentage points.
+        Show a difference: signed, and percentages as percentage points (ignored for
+        ``month``).
     currency : str, optional
         Shown after money figures.
+    digits : int, optional
+        Decimals instead of the unit's usual ones (ignored for counts and months), e.g.
+        2 for small percentage-point differences.
 
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> fmt(0.0213, "pct"), fmt(-0.0003, "pct", diff=True, digits=2)
+    ('2.1%', '-0.03 pp')
     """
     if unit == "pct":
-        return percent(value, diff=diff)
+        return percent(value, diff=diff, digits=1 if digits is None else digits)
     if unit == "money":
-        return money(value, currency=currency, diff=diff)
+        return money(value, currency=currency, diff=diff, digits=digits or 0)
     if unit == "count":
         return count(value, diff=diff)
+    if unit == "month":
+        return _month(value)
     v = _finite(value)
     if isinstance(v, str):
         return v
     sign = "+" if diff else ""
     if unit == "score":
-        return f"{v:{sign}.1f}"
+        return f"{v:{sign}.{1 if digits is None else digits}f}"
     if unit == "months":
-        return f"{v:{sign}.1f} months"
-    if unit == "ratio":
-        return f"{v:{sign},.2f}"
-    if unit == "number":
-        return f"{v:{sign},.2f}"
+        return f"{v:{sign}.{1 if digits is None else digits}f} months"
+    if unit in ("ratio", "number"):
+        return f"{v:{sign},.{2 if digits is None else digits}f}"
     raise ValueError(f"unknown unit {unit!r} (known: {', '.join(UNITS)})")
+
+
+def _month(value: Any) -> str:
+    """A month as ``YYYY-MM`` (``n/a`` when missing)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NA
+    if hasattr(value, "strftime"):
+        return NA if value != value else value.strftime("%Y-%m")  # NaT != NaT
+    return str(value)[:7]
 
 
 def format_frame(
     frame: pd.DataFrame,
-    units: Mapping[str, str],
+    units: Mapping[str, str] | None = None,
     *,
+    row_units: Mapping[Any, str] | None = None,
     diff_columns: tuple[str, ...] = (),
     currency: str | None = None,
 ) -> pd.DataFrame:
@@ -168,8 +202,11 @@ def format_frame(
     Parameters
     ----------
     frame : DataFrame
-    units : mapping of column to unit
+    units : mapping of column to unit, optional
         Columns not named are left as they are.
+    row_units : mapping of index label to unit, optional
+        For tables with one metric per row: the numeric columns of those rows are shown
+        in the row's unit.
     diff_columns : tuple of str
         Columns shown as signed differences.
     currency : str, optional
@@ -177,13 +214,89 @@ def format_frame(
     Returns
     -------
     DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"value": [0.925, 1234.5]}, index=["grr", "mrr"])
+    >>> format_frame(frame, row_units={"grr": "pct", "mrr": "money"})["value"].tolist()
+    ['92.5%', '1,234']
     """
     out = frame.copy()
-    for col, unit in units.items():
+    for col, unit in (units or {}).items():
         if col in out.columns:
             d = col in diff_columns
             out[col] = [fmt(v, unit, diff=d, currency=currency) for v in out[col]]
+    if row_units:
+        numeric = [c for c in frame.columns if frame[c].dtype.kind in "fiu"]
+        for col in numeric:
+            d = col in diff_columns
+            out[col] = [
+                fmt(v, row_units[label], diff=d, currency=currency)
+                if label in row_units else v
+                for label, v in zip(frame.index, frame[col], strict=True)
+            ]
     return out
+
+
+def text_table(
+    frame: pd.DataFrame,
+    units: Mapping[str, str] | None = None,
+    *,
+    row_units: Mapping[Any, str] | None = None,
+    diff_columns: tuple[str, ...] = (),
+    currency: str | None = None,
+    index: bool = True,
+) -> str:
+    """``frame`` as an aligned plain-text table, each figure shown in its unit.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    units, row_units, diff_columns, currency
+        As for :func:`format_frame`.
+    index : bool, default True
+        Show the index (left-aligned, as row labels).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"month": pd.to_datetime(["2025-01-01"]), "nrr": [1.031]})
+    >>> print(text_table(frame, {"month": "month", "nrr": "pct"}, index=False))
+      month    nrr
+    2025-01 103.1%
+    """
+    shown = format_frame(
+        frame, units, row_units=row_units, diff_columns=diff_columns, currency=currency
+    )
+    return shown.to_string(index=index)
+
+
+def write_files(out_dir: str | Path, files: Mapping[str, str]) -> list[Path]:
+    """Write texts into ``out_dir`` (created if needed) as UTF-8 files.
+
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+    files : mapping of file name to text
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order given.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in files.items():
+        path = out / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
 
 
 def style_frame(

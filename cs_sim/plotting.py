@@ -1,6 +1,8 @@
 """Figures. Every function takes ``ax=None`` and returns the matplotlib Axes it drew on.
 
-Nothing here changes global matplotlib state; matplotlib is imported on first use.
+Nothing here changes global matplotlib state; matplotlib is imported on first use. Axis
+ticks show figures as :mod:`cs_sim.format` does (money with thousands separators,
+percentages with %), like the tables next to them.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from cs_sim.format import fmt
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -31,6 +35,13 @@ def _axes(ax: Axes | None) -> Axes:
 
     _, ax = plt.subplots(figsize=(8, 4))
     return ax
+
+
+def _ticks_in(axes: Axes, unit: str) -> None:
+    """Label the y ticks of ``axes`` in ``unit`` (one of :data:`cs_sim.format.UNITS`)."""
+    from matplotlib.ticker import FuncFormatter
+
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt(v, unit)))
 
 
 def plot_mrr_bridge(bridge: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -64,11 +75,13 @@ def plot_mrr_bridge(bridge: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(x, months, rotation=45, ha="right")
     ax.set_ylabel("MRR movement")
+    _ticks_in(ax, "money")
     twin = ax.twinx()
     twin.plot(
         x, bridge["end_mrr"].to_numpy(dtype=float), color="black", marker="o", label="end MRR"
     )
     twin.set_ylabel("ending MRR")
+    _ticks_in(twin, "money")
     ax.set_title("MRR bridge")
     ax.legend(loc="upper left", fontsize="small", ncols=3)
     return ax
@@ -77,7 +90,7 @@ def plot_mrr_bridge(bridge: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 def plot_retention(
     monthly: pd.DataFrame, *, columns: tuple[str, ...] = ("nrr", "grr"), ax: Axes | None = None
 ) -> Axes:
-    """Plot retention ratios over time as percentages.
+    """Plot retention ratios over time, ticks as percentages.
 
     Parameters
     ----------
@@ -91,15 +104,15 @@ def plot_retention(
     Returns
     -------
     matplotlib.axes.Axes
+        The lines hold the fractions; the ticks show them as percentages.
     """
     ax = _axes(ax)
     months = pd.to_datetime(monthly["month"]).dt.strftime("%Y-%m")
     for column in columns:
-        ax.plot(
-            months, 100 * monthly[column].to_numpy(dtype=float), marker="o", label=column.upper()
-        )
-    ax.axhline(100, color="grey", linewidth=0.8, linestyle="--")
-    ax.set_ylabel("% of starting MRR")
+        ax.plot(months, monthly[column].to_numpy(dtype=float), marker="o", label=column.upper())
+    ax.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
+    _ticks_in(ax, "pct")
+    ax.set_ylabel("share of starting MRR")
     ax.tick_params(axis="x", rotation=45)
     ax.legend()
     ax.set_title("Revenue retention")
@@ -112,6 +125,7 @@ def plot_simulation(
     metric: str = "mrr_end",
     label: str | None = None,
     level: float = 0.9,
+    unit: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Fan chart of a simulated monthly metric: the mean and a band across replications.
@@ -129,6 +143,9 @@ def plot_simulation(
         Legend label of the line.
     level : float
         Central share of replications inside the band (0.9: 5th to 95th percentile).
+    unit : str, optional
+        Show the y ticks in this unit of :data:`cs_sim.format.UNITS` (``"money"`` for
+        MRR, ``"pct"`` for NRR, ``"count"`` for accounts).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
 
@@ -147,6 +164,8 @@ def plot_simulation(
     (line,) = ax.plot(wide.index, values.mean(axis=1), label=label)
     ax.fill_between(wide.index, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
     ax.set_ylabel(metric)
+    if unit is not None:
+        _ticks_in(ax, unit)
     ax.set_xlabel(x_col)
     if label is not None:
         ax.legend()

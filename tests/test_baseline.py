@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -121,9 +122,10 @@ def test_cli_kpis_text_json_and_files(tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(app, ["kpis", str(EXAMPLE), "--start", "2025-01"])
     assert res.exit_code == 0, res.output
-    # figures as the README writes them
-    for shown in ("6,550.00", "92.4%", "67.6%", "6,675.16", "66.7%", "25.0", "75.0%"):
+    # figures as the README works them out, shown in their units (money in whole units)
+    for shown in ("6,550", "92.4%", "67.6%", "6,675", "66.7%", "25.0", "75.0%"):
         assert shown in res.output
+    assert "e+" not in res.output and "0.924" not in res.output  # no raw fractions
     out = tmp_path / "out"
     res = runner.invoke(app, ["kpis", str(EXAMPLE), "--start", "2025-01", "--json", "--out", out])
     assert res.exit_code == 0
@@ -141,6 +143,101 @@ def test_cli_kpis_text_json_and_files(tmp_path: Path) -> None:
     res = runner.invoke(app, ["kpis", str(EXAMPLE), "--by", "colour"])
     assert res.exit_code == 2
     assert "Traceback" not in res.output
+
+
+def test_baseline_renders_itself(baseline, tmp_path: Path) -> None:
+    """Text, JSON, frame, files and HTML show the same raw figures, each in its unit."""
+    frame = baseline.to_frame()
+    assert list(frame.columns[:2]) == ["label", "unit"] and frame.index.name == "kpi"
+    assert frame.loc["nrr", "all"] == pytest.approx(EXPECTED["retention_window"]["nrr"])
+    data = baseline.to_dict()
+    assert json.loads(json.dumps(data)) == data  # plain JSON
+    assert data["headline"]["nrr"] == {
+        "label": "Net revenue retention (window)", "unit": "pct",
+        "all": pytest.approx(EXPECTED["retention_window"]["nrr"]),
+    }
+    assert data["monthly"][0]["month"] == "2025-02"
+    text = baseline.to_text()
+    nrr_line = next(ln for ln in text.splitlines() if ln.startswith("Net revenue retention"))
+    assert nrr_line.split()[-1] == f"{100 * EXPECTED['retention_window']['nrr']:.1f}%"
+    # the bridge in whole money units with separators, the monthly series in its units
+    feb = EXPECTED["mrr_bridge"][-5]
+    bridge_line = next(ln for ln in text.splitlines() if ln.startswith(feb["month"]))
+    assert bridge_line.split()[1] == f"{feb['start_mrr']:,.0f}"
+    assert "e+" not in text and "0.9239" not in text
+    assert "<table" in baseline._repr_html_() and "92.4%" in baseline._repr_html_()
+    written = baseline.write(tmp_path)
+    assert json.loads((tmp_path / "baseline.json").read_text()) == data
+    assert (tmp_path / "baseline.txt").read_text() == text + "\n"
+    assert len(written) == 6
+
+
+@pytest.fixture
+def expansion_share():
+    """A KPI registered by a test (and removed afterwards): expansion / (new + expansion)."""
+    from cs_sim.kpis import register_kpi, unregister_kpi
+
+    kpi = register_kpi(
+        "expansion_share",
+        label="Expansion share of gained MRR",
+        unit="pct",
+        tables=("mrr",),
+        compute=lambda w: w.bridge["expansion"].sum()
+        / (w.bridge["new"].sum() + w.bridge["expansion"].sum()),
+    )
+    yield kpi
+    unregister_kpi("expansion_share")
+
+
+def test_a_registered_kpi_appears_in_cli_text_and_json(expansion_share) -> None:
+    rows = EXPECTED["mrr_bridge"][-5:]  # the window's months, 2025-02 .. 2025-06
+    expansion = sum(r["expansion"] for r in rows)
+    hand = expansion / (sum(r["new"] for r in rows) + expansion)
+    runner = CliRunner()
+    res = runner.invoke(app, ["kpis", str(EXAMPLE), "--start", "2025-01"])
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.output.splitlines() if ln.startswith("Expansion share"))
+    assert line.split()[-1] == f"{100 * hand:.1f}%"
+    res = runner.invoke(app, ["kpis", str(EXAMPLE), "--start", "2025-01", "--json"])
+    data = json.loads(res.stdout)["headline"]["expansion_share"]
+    assert data["all"] == pytest.approx(hand) and data["unit"] == "pct"
+    # by segment: each segment's own bridge
+    b = kpi_baseline(cs_sim.load_dataset(EXAMPLE), start="2025-01", by="plan")
+    assert b.headline.loc["expansion_share", "all"] == pytest.approx(hand)
+    assert b.headline.loc["expansion_share", ["enterprise", "growth", "starter"]].notna().all()
+
+
+def test_a_kpi_needing_a_missing_table_is_nan_and_named(tmp_path: Path) -> None:
+    from cs_sim.kpis import register_kpi, unregister_kpi
+
+    for name in ("accounts.csv", "mrr.csv"):
+        (tmp_path / name).write_bytes((EXAMPLE / name).read_bytes())
+    calls = []
+    register_kpi("touches", label="Touchpoints", unit="count", tables=("interactions",),
+                 compute=lambda w: calls.append(1) or len(w.dataset.interactions))
+    try:
+        b = kpi_baseline(cs_sim.load_dataset(tmp_path), start="2025-01")
+        assert np.isnan(b.headline.loc["touches", "all"]) and not calls
+        assert "interactions KPIs (touches)" in b.unavailable
+    finally:
+        unregister_kpi("touches")
+
+
+def test_register_kpi_refuses_bad_entries() -> None:
+    from cs_sim.errors import KpiConfigError
+    from cs_sim.kpis import register_kpi, registered_kpis, unregister_kpi
+
+    before = registered_kpis()
+    with pytest.raises(KpiConfigError, match="already registered"):
+        register_kpi("nrr", label="x", unit="pct", compute=lambda w: 0.0)
+    with pytest.raises(KpiConfigError, match="unknown unit"):
+        register_kpi("x_rate", label="x", unit="percent", compute=lambda w: 0.0)
+    with pytest.raises(KpiConfigError, match="unknown table"):
+        register_kpi("x_rate", label="x", unit="pct", tables=("invoices",),
+                     compute=lambda w: 0.0)
+    with pytest.raises(KpiConfigError, match="no KPI"):
+        unregister_kpi("never_registered")
+    assert registered_kpis() == before
 
 
 def test_every_command_has_help() -> None:

@@ -60,10 +60,17 @@ def test_simulate_prints_the_summary_of_the_api_run(small):
     summary = cs_sim.simulate(small, replications=4, seed=3).summary()
     line = next(ln for ln in res.stdout.splitlines() if ln.startswith("Monthly logo churn"))
     row = summary.loc["monthly_logo_churn"]
-    assert f"{100 * row['mean']:.2f}%" in line
-    assert f"[{100 * row['lo']:.2f}% .. {100 * row['hi']:.2f}%]" in line
-    for label in ("GRR", "NRR", "CLV", "MRR at the end", "CS cost", "CSM utilisation"):
+    assert f"{100 * row['mean']:.1f}%" in line
+    assert f"{100 * row['lo']:.1f}% .. {100 * row['hi']:.1f}%" in line
+    line = next(ln for ln in res.stdout.splitlines() if ln.startswith("MRR at the end"))
+    row = summary.loc["mrr_end"]
+    assert f"{row['mean']:,.0f}" in line and f"{row['lo']:,.0f} .. {row['hi']:,.0f}" in line
+    for label in ("GRR", "NRR", "CLV", "CS cost", "CSM utilisation", "NPS"):
         assert label in res.stdout
+    # the interval is named for what it is; no raw fractions, no scientific notation
+    assert "range of outcomes (5%-95% of replications)" in res.stdout
+    assert "e+" not in res.stdout and "e-0" not in res.stdout
+    assert f"{row['mean']:.4f}" not in res.stdout
 
 
 def test_simulate_json_and_out(small, tmp_path):
@@ -75,11 +82,17 @@ def test_simulate_json_and_out(small, tmp_path):
     assert doc["seed"] == 5 and doc["replications"] == 3 and doc["scenario"] == "small"
     assert doc["summary"]["nrr"]["mean"] == pytest.approx(api.summary().loc["nrr", "mean"],
                                                           rel=1e-12)
-    assert json.loads((out / "summary.json").read_text()) == doc
+    assert doc["engine"] == "local"
+    assert json.loads((out / "summary.json").read_text()) == api.to_dict()
+    assert {k: v for k, v in doc.items() if k != "engine"} == api.to_dict()
+    assert doc["summary"]["nrr"]["unit"] == "pct"
+    assert (out / "summary.txt").read_text() == api.to_text() + "\n"
     monthly = pd.read_csv(out / "monthly.csv")
     np.testing.assert_allclose(monthly["mrr_end"], api.monthly["mrr_end"], rtol=1e-12)
     for name in ("tiers", "interventions", "per_replication", "summary"):
         assert (out / f"{name}.csv").exists()
+    summary = pd.read_csv(out / "summary.csv", index_col=0)
+    assert summary.loc["nrr", "mean"] == pytest.approx(api.summary().loc["nrr", "mean"])
     assert "rep" in res.stderr  # the tqdm bar, on stderr only
 
 
@@ -127,11 +140,42 @@ def test_compare_variants_with_the_baseline(small):
     variant = small.parent / "small_save.yaml"
     res = invoke("compare", small, variant, small, "-r", 3, "--seed", 2, "--no-progress")
     assert res.exit_code == 0, res.output
-    assert "small_save vs small" in res.stdout and "small vs small" in res.stdout
-    assert res.stdout.count("ROI") == 2
+    heading = 'Scenario "{}" (variant) compared with scenario "small" (baseline)'
+    assert heading.format("small_save") in res.stdout and heading.format("small") in res.stdout
+    assert "uncertainty of the mean difference (90% CI)" in res.stdout
+    lines = res.stdout.splitlines()
+    assert sum(ln.startswith("ROI of the change") for ln in lines) == 2
     api = cs_sim.compare(small, variant, replications=3, seed=2).summary()
     d = api.loc["total_cost", "diff"]
     assert f"{d:+,.0f}" in res.stdout
+
+
+def test_compare_text_json_and_out_match_the_api(small, tmp_path):
+    variant = small.parent / "small_save.yaml"
+    api = cs_sim.compare(small, variant, replications=3, seed=6)
+    summary = api.summary()
+    res = invoke("compare", small, variant, "-r", 3, "--seed", 6, "--no-progress")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.rstrip("\n") == api.to_text()
+    # differences: money signed with separators, rates in percentage points
+    line = next(ln for ln in res.stdout.splitlines() if ln.startswith("GRR (starting"))
+    row = summary.loc["grr"]
+    assert f"{100 * row['baseline']:.1f}%" in line and f"{100 * row['diff']:+.2f} pp" in line
+    assert f"{100 * row['ci_lo']:+.2f} pp .. {100 * row['ci_hi']:+.2f} pp" in line
+    out = tmp_path / "cmp"
+    res = invoke("compare", small, variant, small, "-r", 3, "--seed", 6, "--json", "--out", out)
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["comparisons"][0] == api.to_dict()
+    assert doc["comparisons"][0]["roi"] == pytest.approx(summary.loc["roi", "diff"])
+    assert [c["variant"] for c in doc["comparisons"]] == ["small_save", "small"]
+    assert json.loads((out / "small_save" / "comparison.json").read_text()) == api.to_dict()
+    assert (out / "small_save" / "comparison.txt").read_text() == api.to_text() + "\n"
+    diffs = pd.read_csv(out / "small_save" / "differences.csv")
+    np.testing.assert_allclose(diffs["nrr"], api.differences["nrr"], rtol=1e-12)
+    for run in ("baseline", "variant"):
+        assert (out / "small_save" / run / "summary.json").exists()
+    assert (out / "small" / "comparison.json").exists()
 
 
 def test_compare_needs_two_scenarios(small):

@@ -35,3 +35,21 @@ def test_plot_simulation_draws_mean_and_band() -> None:
     with pytest.raises(ValueError, match="not a column"):
         plot_simulation(monthly, metric="nope", ax=ax)
     plt.close(fig)
+
+
+def test_plot_ticks_show_units() -> None:
+    import matplotlib.pyplot as plt
+
+    from cs_sim.plotting import plot_retention
+
+    monthly = pd.DataFrame({"replication": [0, 0], "month": [1, 2], "mrr_end": [1e6, 2e6]})
+    fig, ax = plt.subplots()
+    plot_simulation(monthly, unit="money", ax=ax)
+    assert ax.yaxis.get_major_formatter()(1234567.0, 0) == "1,234,567"
+    ax.clear()
+    retention = pd.DataFrame({"month": pd.to_datetime(["2025-01-01", "2025-02-01"]),
+                              "nrr": [1.02, 0.97], "grr": [0.95, 0.9]})
+    plot_retention(retention, ax=ax)
+    assert list(ax.get_lines()[0].get_ydata()) == pytest.approx([1.02, 0.97])  # fractions
+    assert ax.yaxis.get_major_formatter()(0.925, 0) == "92.5%"
+    plt.close(fig)

@@ -12,7 +12,11 @@ Modules: :mod:`~cs_sim.kpis.revenue` (MRR, bridge, NRR/GRR, churn, cohorts),
 :mod:`~cs_sim.kpis.value` (ARPA, CLV, CRC, renewals, retention-to-profit),
 :mod:`~cs_sim.kpis.voice` (NPS, CSAT, CES, FCR, AHT, feedback themes),
 :mod:`~cs_sim.kpis.engagement` (active users, usage rate, seats, time, trials),
-:mod:`~cs_sim.kpis.health` (composite health score).
+:mod:`~cs_sim.kpis.health` (composite health score),
+:mod:`~cs_sim.kpis.formulas` (GRR, NRR, logo churn, CLV and NPS over plain numbers and
+arrays: the one definition the table KPIs and the simulator share),
+:mod:`~cs_sim.kpis.registry` (the headline KPIs of a baseline; :func:`register_kpi`
+adds one).
 
 Bad input raises :class:`KpiInputError`; a bad configuration file raises
 :class:`KpiConfigError`; both are :class:`cs_sim.errors.CsSimError` and ``ValueError``.
@@ -20,6 +24,7 @@ Bad input raises :class:`KpiInputError`; a bad configuration file raises
 
 from __future__ import annotations
 
+from cs_sim.kpis import formulas
 from cs_sim.kpis._util import KpiConfigError, KpiInputError, attach
 from cs_sim.kpis.engagement import (
     active_users,
@@ -34,6 +39,13 @@ from cs_sim.kpis.health import (
     health_config_from_dict,
     health_score,
     load_health_config,
+)
+from cs_sim.kpis.registry import (
+    Kpi,
+    KpiWindow,
+    register_kpi,
+    registered_kpis,
+    unregister_kpi,
 )
 from cs_sim.kpis.revenue import (
     cohort_retention,
@@ -68,8 +80,10 @@ from cs_sim.kpis.voice import (
 
 __all__ = [
     "HealthConfig",
+    "Kpi",
     "KpiConfigError",
     "KpiInputError",
+    "KpiWindow",
     "NpsResult",
     "RetentionProfit",
     "active_users",
@@ -85,6 +99,7 @@ __all__ = [
     "customer_retention_cost",
     "feedback_themes",
     "first_contact_resolution",
+    "formulas",
     "health_band_shares",
     "health_config_from_dict",
     "health_score",
@@ -95,6 +110,8 @@ __all__ = [
     "nps",
     "product_usage_rate",
     "quick_ratio",
+    "register_kpi",
+    "registered_kpis",
     "renewal_rate",
     "retention_by_month",
     "retention_profit",
@@ -103,5 +120,6 @@ __all__ = [
     "seat_utilisation",
     "time_on_platform",
     "trial_conversion",
+    "unregister_kpi",
     "voice_by_period",
 ]

@@ -47,6 +47,7 @@ from typing import Any, Literal, overload
 import numpy as np
 import pandas as pd
 
+import cs_sim.kpis.formulas as formulas
 from cs_sim.kpis._util import (
     MONEY_SCALE,
     KpiInputError,
@@ -194,8 +195,8 @@ def _window_stats(
 
     gain = window_sum("new") + window_sum("expansion")
     loss = window_sum("contraction") + window_sum("churned")
-    nrr = safe_ratio(end, start)
-    grr = safe_ratio(retained, start)
+    nrr = formulas.nrr(start, end)
+    grr = formulas.grr(start, retained)
     return {
         "start_accounts": n_start,
         "start_mrr": start / MONEY_SCALE,
@@ -206,7 +207,7 @@ def _window_stats(
         "grr": grr,
         "gross_mrr_churn_rate": 1.0 - grr,
         "net_mrr_churn_rate": 1.0 - nrr,
-        "logo_churn_rate": safe_ratio(lost, n_start),
+        "logo_churn_rate": formulas.logo_churn(lost, n_start),
         "quick_ratio": _qr(gain, loss),
     }
 

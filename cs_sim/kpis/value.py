@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+import cs_sim.kpis.formulas as formulas
 from cs_sim.kpis._util import (
     KpiInputError,
     by_columns,
@@ -99,8 +100,9 @@ def clv_simple(
     _check_fraction(churn_rate, "churn_rate", allow_zero=False)  # type: ignore[arg-type]
     if (np.asarray(arpa, dtype=float) < 0).any():
         raise KpiInputError(f"arpa must be >= 0, got {arpa!r}")
-    result = arpa * gross_margin / churn_rate
-    return float(result) if np.ndim(result) == 0 else result
+    result = formulas.clv(arpa, gross_margin, churn_rate)
+    series = next((x for x in (arpa, churn_rate) if isinstance(x, pd.Series)), None)
+    return result if series is None else pd.Series(result, index=series.index)
 
 
 def clv_purchase(

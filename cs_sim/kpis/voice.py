@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import cs_sim.kpis.formulas as formulas
 from cs_sim.kpis._util import (
     KpiConfigError,
     KpiInputError,
@@ -89,7 +90,7 @@ def _nps_ci(
     n_arr = np.asarray(n, dtype=float)
     p_p = safe_ratio(n_prom, n_arr)
     p_d = safe_ratio(n_det, n_arr)
-    score = 100.0 * (p_p - p_d)
+    score = np.asarray(formulas.nps(n_prom, n_det, n_arr), dtype=float)
     var = safe_ratio(p_p + p_d - (p_p - p_d) ** 2, n_arr)
     half = 100.0 * z * np.sqrt(np.maximum(var, 0.0))
     return score, np.clip(score - half, -100.0, 100.0), np.clip(score + half, -100.0, 100.0)

@@ -1,22 +1,42 @@
-"""Results of simulation runs: tidy frames, summaries, paired comparisons, histories.
+"""Results of simulation runs: tidy frames, summaries, paired comparisons.
 
 Every frame is tidy (one row per replication and month, plus tier or intervention
-where it applies). Intervals are 90% by default: ``lo``/``hi`` of a summary are the
-5% and 95% quantiles of the replications' outcomes; for a comparison, ``ci_lo``/``ci_hi``
-bound the *mean* paired difference (normal approximation, mean +- z * se) and
-``lo``/``hi`` are the quantiles of the paired differences.
+where it applies). Ratios (GRR, NRR, logo churn, CLV, NPS) come from
+:mod:`cs_sim.kpis.formulas`, the definitions the KPI library uses on real data.
+
+Two kinds of interval, 90% by default:
+
+- ``lo``/``hi`` of a simulation summary: the **range of outcomes**, the 5% and 95%
+  quantiles of the replications' results (how much one future may differ from
+  another);
+- ``ci_lo``/``ci_hi`` of a comparison: the **uncertainty of the mean difference**, a
+  90% confidence interval (normal approximation, mean +- z x se) that narrows as
+  replications are added; its ``lo``/``hi`` are the quantiles of the paired
+  differences.
+
+Results render themselves (``to_frame``, ``to_dict``, ``to_text``, ``write`` and an
+HTML table in notebooks), with figures shown by :mod:`cs_sim.format`; :data:`METRICS`
+holds each metric's label and unit.
 """
 
 # ruff: noqa: N806 (R, N, H, T, P, K: replications, slots, months, tiers, plays, block)
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import json
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from cs_sim.format import fmt, percent, style_frame, to_jsonable, write_files
+from cs_sim.kpis import formulas
+from cs_sim.kpis.formulas import ratio
+from cs_sim.sim.record import History
 
 if TYPE_CHECKING:  # pragma: no cover
     from cs_sim.sim.engine import RawRun
@@ -25,46 +45,43 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ChunkResult",
     "ComparisonResult",
-    "History",
     "SimulationResult",
     "chunk_from_raw",
     "combine_chunks",
 ]
 
-#: per-replication metrics compared by :func:`cs_sim.compare` (also in ``summary()``)
-METRICS = (
-    "logos_churned",
-    "churned_voluntary",
-    "churned_involuntary",
-    "new_logos",
-    "accounts_end",
-    "monthly_logo_churn",
-    "annual_logo_churn",
-    "grr",
-    "nrr",
-    "grr_annualised",
-    "nrr_annualised",
-    "mrr_end",
-    "revenue",
-    "gross_profit",
-    "arpa",
-    "clv",
-    "csm_cost",
-    "intervention_cost",
-    "programme_cost",
-    "total_cost",
-    "profit",
-    "interventions_delivered",
-    "interventions_dropped",
-    "csm_utilisation",
-    "mean_wait_months",
-    "nps",
-)
-
-
-def _div(a: Any, b: Any) -> Any:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.asarray(b) != 0, np.asarray(a, dtype=float) / b, np.nan)
+#: per-replication metrics compared by :func:`cs_sim.compare` (also in ``summary()``),
+#: in display order: name -> (label, unit of :mod:`cs_sim.format`)
+METRICS: dict[str, tuple[str, str]] = {
+    "logos_churned": ("Logos churned (horizon)", "count"),
+    "churned_voluntary": ("Voluntary churns (horizon)", "count"),
+    "churned_involuntary": ("Involuntary churns (horizon)", "count"),
+    "new_logos": ("New logos (horizon)", "count"),
+    "accounts_end": ("Accounts at the end", "count"),
+    "monthly_logo_churn": ("Monthly logo churn", "pct"),
+    "annual_logo_churn": ("Annual logo churn", "pct"),
+    "grr": ("GRR (starting customers, horizon)", "pct"),
+    "nrr": ("NRR (starting customers, horizon)", "pct"),
+    "grr_annualised": ("GRR, annualised", "pct"),
+    "nrr_annualised": ("NRR, annualised", "pct"),
+    "mrr_end": ("MRR at the end", "money"),
+    "revenue": ("Revenue (horizon)", "money"),
+    "gross_profit": ("Gross profit (horizon)", "money"),
+    "arpa": ("ARPA (per month)", "money"),
+    "clv": ("CLV (ARPA x margin / churn)", "money"),
+    "csm_cost": ("CSM cost (horizon)", "money"),
+    "intervention_cost": ("Play cost (horizon)", "money"),
+    "programme_cost": ("Programme cost (horizon)", "money"),
+    "total_cost": ("CS cost (horizon)", "money"),
+    "profit": ("Gross profit - CS cost (horizon)", "money"),
+    "interventions_delivered": ("Plays delivered (horizon)", "count"),
+    "interventions_dropped": ("Plays dropped (horizon)", "count"),
+    "csm_utilisation": ("CSM utilisation", "pct"),
+    "mean_wait_months": ("Wait for a CSM (mean)", "months"),
+    "nps": ("NPS", "score"),
+}
+#: the comparison's extra row: (label, unit)
+ROI = ("ROI of the change", "ratio")
 
 
 @dataclass(frozen=True)
@@ -110,21 +127,23 @@ def chunk_from_raw(raw: RawRun, scenario: Scenario) -> ChunkResult:
     for k in ("mrr_start", "new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr",
               "mrr_end"):
         monthly[k] = m[k]
+    # the month's bridge: retained = start - churned - contraction, kept by the
+    # month's starting customers = retained + expansion
     start = m["mrr_start"]
-    monthly["grr"] = _div(start - m["churned_mrr"] - m["contraction_mrr"], start)
-    monthly["nrr"] = _div(
-        start + m["expansion_mrr"] - m["contraction_mrr"] - m["churned_mrr"], start
+    monthly["grr"] = formulas.grr(start, start - m["churned_mrr"] - m["contraction_mrr"])
+    monthly["nrr"] = formulas.nrr(
+        start, start + m["expansion_mrr"] - m["contraction_mrr"] - m["churned_mrr"]
     )
-    churn_rate = _div(monthly["churned"].to_numpy(), m["accounts_start"])
+    churn_rate = formulas.logo_churn(monthly["churned"].to_numpy(), m["accounts_start"])
     monthly["logo_churn_rate"] = churn_rate
-    arpa = _div(m["mrr_end"], m["accounts_end"])
+    arpa = ratio(m["mrr_end"], m["accounts_end"])
     monthly["arpa"] = arpa
-    monthly["clv"] = _div(arpa * gm, churn_rate)
+    monthly["clv"] = formulas.clv(arpa, gm, churn_rate)
     monthly["csm_cost"] = m["csm_cost"]
     monthly["intervention_cost"] = m["intervention_cost"]
     monthly["programme_cost"] = m["programme_cost"]
     monthly["total_cost"] = m["csm_cost"] + m["intervention_cost"] + m["programme_cost"]
-    monthly["nps"] = 100.0 * _div(m["nps_promoters"] - m["nps_detractors"], m["nps_responses"])
+    monthly["nps"] = formulas.nps(m["nps_promoters"], m["nps_detractors"], m["nps_responses"])
     monthly["mean_health"] = m["mean_health"]
     monthly["acquisition_capped"] = m["capped_acquisition"] > 0
     # tiers ---------------------------------------------------------------------
@@ -138,14 +157,14 @@ def chunk_from_raw(raw: RawRun, scenario: Scenario) -> ChunkResult:
     tiers["accounts"] = t["accounts"].astype(np.int64)
     hc = np.tile(headcount, R * H)
     tiers["headcount"] = hc.astype(np.int64)
-    tiers["coverage"] = _div(t["accounts"], hc)
+    tiers["coverage"] = ratio(t["accounts"], hc)
     tiers["capacity_hours"] = t["capacity_hours"]
     tiers["hours_used"] = t["hours_used"]
-    tiers["utilisation"] = _div(t["hours_used"], t["capacity_hours"])
+    tiers["utilisation"] = ratio(t["hours_used"], t["capacity_hours"])
     tiers["delivered"] = t["delivered"].astype(np.int64)
     tiers["dropped"] = t["dropped"].astype(np.int64)
     tiers["queued"] = t["queued"].astype(np.int64)
-    tiers["mean_wait_months"] = _div(t["wait_sum"], t["delivered"])
+    tiers["mean_wait_months"] = ratio(t["wait_sum"], t["delivered"])
     tiers["wait_sum_months"] = t["wait_sum"]
     tiers["mrr"] = t["mrr"]
     # interventions -------------------------------------------------------------
@@ -187,18 +206,18 @@ def _per_replication(
     out["churned_involuntary"] = s["churned_involuntary"].to_numpy()
     out["new_logos"] = s["new_logos"].to_numpy()
     out["accounts_end"] = last["accounts_end"].to_numpy()
-    mlc = _div(s["churned"].to_numpy(), s["accounts_start"].to_numpy())
+    mlc = formulas.logo_churn(s["churned"].to_numpy(), s["accounts_start"].to_numpy())
     out["monthly_logo_churn"] = mlc
     out["annual_logo_churn"] = 1.0 - (1.0 - mlc) ** 12
-    out["grr"] = _div(c["cohort_mrr_kept"], c["cohort_mrr_start"])
-    out["nrr"] = _div(c["cohort_mrr_end"], c["cohort_mrr_start"])
+    out["grr"] = formulas.grr(c["cohort_mrr_start"], c["cohort_mrr_kept"])
+    out["nrr"] = formulas.nrr(c["cohort_mrr_start"], c["cohort_mrr_end"])
     out["grr_annualised"] = out["grr"] ** (12.0 / H)
     out["nrr_annualised"] = out["nrr"] ** (12.0 / H)
     out["mrr_end"] = last["mrr_end"].to_numpy()
     out["revenue"] = s["mrr_end"].to_numpy()
     out["gross_profit"] = out["revenue"] * gm
     out["arpa"] = arpa.to_numpy()
-    out["clv"] = _div(out["arpa"].to_numpy() * gm, mlc)
+    out["clv"] = formulas.clv(out["arpa"].to_numpy(), gm, mlc)
     for k in ("csm_cost", "intervention_cost", "programme_cost", "total_cost"):
         out[k] = s[k].to_numpy()
     out["profit"] = out["gross_profit"] - out["total_cost"]
@@ -208,11 +227,12 @@ def _per_replication(
     plays = raw.plays
     out["interventions_delivered"] = plays["delivered"].sum(axis=(1, 2))
     out["interventions_dropped"] = plays["dropped"].sum(axis=(1, 2))
-    out["csm_utilisation"] = _div(tg["hours_used"].to_numpy(), tg["capacity_hours"].to_numpy())
-    out["mean_wait_months"] = _div(tg["wait_sum_months"].to_numpy(), tg["delivered"].to_numpy())
+    out["csm_utilisation"] = ratio(tg["hours_used"].to_numpy(), tg["capacity_hours"].to_numpy())
+    out["mean_wait_months"] = ratio(tg["wait_sum_months"].to_numpy(), tg["delivered"].to_numpy())
     mm = raw.monthly
-    out["nps"] = 100.0 * _div(
-        (mm["nps_promoters"] - mm["nps_detractors"]).sum(axis=1), mm["nps_responses"].sum(axis=1)
+    out["nps"] = formulas.nps(
+        mm["nps_promoters"].sum(axis=1), mm["nps_detractors"].sum(axis=1),
+        mm["nps_responses"].sum(axis=1),
     )
     return out
 
@@ -276,9 +296,94 @@ def combine_chunks(
     )
 
 
+def _range_words(level: float) -> str:
+    """What ``lo``/``hi`` of a simulation summary are, in words."""
+    tail = (1.0 - level) / 2.0
+    return (f"range of outcomes ({percent(tail, digits=0)}-{percent(1.0 - tail, digits=0)} "
+            "of replications)")
+
+
+def _ci_words(level: float) -> str:
+    """What ``ci_lo``/``ci_hi`` of a comparison are, in words."""
+    return f"uncertainty of the mean difference ({percent(level, digits=0)} CI)"
+
+
+def _labelled(summary: pd.DataFrame, rows: Mapping[str, tuple[str, str]]) -> pd.DataFrame:
+    """``summary`` with the ``label`` and ``unit`` of each metric as first columns."""
+    out = summary.copy()
+    out.insert(0, "label", [rows[m][0] for m in out.index])
+    out.insert(1, "unit", [rows[m][1] for m in out.index])
+    return out
+
+
+def _change(value: Any, unit: str) -> str:
+    """A difference in ``unit`` (percentage points with 2 decimals: changes are small)."""
+    return fmt(value, unit, diff=True, digits=2 if unit == "pct" else None)
+
+
+class _Renders:
+    """``to_text``, ``_repr_html_`` and ``write`` from a heading, a table and files.
+
+    Text and notebook show the same table of figures (each in its unit), so the CLI
+    and a notebook read alike.
+    """
+
+    def _heading(self, level: float) -> list[str]:
+        raise NotImplementedError
+
+    def _table(self, level: float) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def _files(self, level: float) -> dict[str, str]:
+        raise NotImplementedError
+
+    def to_text(self, *, level: float = 0.9) -> str:
+        """The result as plain text: a heading that says what the figures are, a table.
+
+        Parameters
+        ----------
+        level : float, default 0.9
+            Coverage of the intervals.
+
+        Returns
+        -------
+        str
+            One line per metric, every figure in its unit (:mod:`cs_sim.format`).
+        """
+        heading = [textwrap.fill(t, width=96) for t in self._heading(level)]
+        table = [line.rstrip() for line in self._table(level).to_string().splitlines()]
+        return "\n".join([*heading, "", *table])
+
+    def _repr_html_(self) -> str:
+        caption = " ".join(self._heading(0.9))
+        return style_frame(self._table(0.9), caption=caption).to_html()
+
+    def write(self, out_dir: str | Path, *, level: float = 0.9) -> list[Path]:
+        """Write the result (JSON, text, CSV tables) into ``out_dir`` (created if needed).
+
+        Parameters
+        ----------
+        out_dir : str or pathlib.Path
+        level : float, default 0.9
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+        """
+        return write_files(out_dir, self._files(level))
+
+
 @dataclass(frozen=True)
-class SimulationResult:
+class SimulationResult(_Renders):
     """Outcome of :func:`cs_sim.simulate`.
+
+    It renders itself: :meth:`to_text` (what ``cs-sim simulate`` prints),
+    :meth:`to_dict` (``--json``), :meth:`to_frame`, :meth:`write` (``--out``) and an
+    HTML table in notebooks. Its interval ``lo``-``hi`` is the **range of outcomes**:
+    the 5% and 95% quantiles of the replications' results (at ``level=0.9``), how
+    much one run of the future may differ from another, not the uncertainty of the
+    mean.
 
     Attributes
     ----------
@@ -317,24 +422,88 @@ class SimulationResult:
     history: History | None = None
 
     def summary(self, *, level: float = 0.9) -> pd.DataFrame:
-        """Mean, standard deviation, standard error and a ``level`` interval per metric.
+        """Mean, standard deviation, standard error and the range of outcomes per metric.
 
         Parameters
         ----------
         level : float, default 0.9
-            Coverage of the ``lo``-``hi`` interval (quantiles over replications).
+            Share of the replications inside ``lo``-``hi`` (the range of outcomes:
+            quantiles over replications, not an interval of the mean).
 
         Returns
         -------
         DataFrame
             Indexed by metric; columns ``mean, std, se, lo, hi, n``.
         """
-        return _summarise(self.per_replication, METRICS, level)
+        return _summarise(self.per_replication, list(METRICS), level)
+
+    def to_frame(self, *, level: float = 0.9) -> pd.DataFrame:
+        """:meth:`summary` (raw numbers) with each metric's ``label`` and ``unit`` first."""
+        return _labelled(self.summary(level=level), METRICS)
+
+    def to_dict(self, *, level: float = 0.9) -> dict[str, Any]:
+        """A JSON-ready dictionary of raw numbers (NaN as ``None``).
+
+        Keys ``scenario, seed, replications, horizon_months, level, intervals`` (what
+        ``lo``/``hi`` mean) and ``summary`` (metric -> row of :meth:`to_frame`).
+        """
+        return to_jsonable({
+            "scenario": self.scenario.name,
+            "seed": self.seed,
+            "replications": len(self.replications),
+            "horizon_months": self.scenario.horizon_months,
+            "level": level,
+            "intervals": {"lo/hi": _range_words(level)},
+            "summary": self.to_frame(level=level).to_dict(orient="index"),
+        })
+
+    def _heading(self, level: float) -> list[str]:
+        sc = self.scenario
+        return [
+            f'Scenario "{sc.name}": {len(self.replications)} replications x '
+            f"{sc.horizon_months} months, seed {self.seed}.",
+            f"mean: the average over the replications; {_range_words(level)}: the middle "
+            f"{percent(level, digits=0)} of the replications' results (how much one future "
+            "may differ from another, not the uncertainty of the mean).",
+        ]
+
+    def _table(self, level: float) -> pd.DataFrame:
+        frame = self.to_frame(level=level)
+        rows = list(zip(frame["mean"], frame["lo"], frame["hi"], frame["unit"], strict=True))
+        table = pd.DataFrame(
+            {
+                "mean": [fmt(m, u) for m, _, _, u in rows],
+                _range_words(level): [f"{fmt(lo, u)} .. {fmt(hi, u)}" for _, lo, hi, u in rows],
+            },
+            index=frame["label"].to_list(),
+        )
+        table.columns.name = "metric"
+        return table
+
+    def _files(self, level: float) -> dict[str, str]:
+        """``monthly, tiers, interventions, per_replication, summary`` as CSV, and
+        ``summary.json``, ``summary.txt``.
+        """
+        files = {
+            f"{name}.csv": getattr(self, name).to_csv(index=False)
+            for name in ("monthly", "tiers", "interventions", "per_replication")
+        }
+        files["summary.csv"] = self.to_frame(level=level).to_csv()
+        files["summary.json"] = json.dumps(self.to_dict(level=level), indent=2) + "\n"
+        files["summary.txt"] = self.to_text(level=level) + "\n"
+        return files
 
 
 @dataclass(frozen=True)
-class ComparisonResult:
+class ComparisonResult(_Renders):
     """Outcome of :func:`cs_sim.compare`: both runs and their paired differences.
+
+    It renders itself like :class:`SimulationResult`. Its interval ``ci_lo``-``ci_hi``
+    is the **uncertainty of the mean difference** (a 90% confidence interval at
+    ``level=0.9``: mean +- z x standard error of the paired differences), which
+    narrows as replications are added; ``lo``-``hi`` is the range of the
+    per-replication differences. :meth:`write` also writes both runs' files into
+    ``baseline/`` and ``variant/``.
 
     Attributes
     ----------
@@ -350,7 +519,7 @@ class ComparisonResult:
     differences: pd.DataFrame
 
     def summary(self, *, level: float = 0.9) -> pd.DataFrame:
-        """Paired differences with intervals.
+        """Paired differences with the uncertainty of their means.
 
         Parameters
         ----------
@@ -359,14 +528,15 @@ class ComparisonResult:
         Returns
         -------
         DataFrame
-            Indexed by metric; columns ``baseline, variant, diff, se, ci_lo, ci_hi`` (an
-            interval of the mean difference), ``lo, hi`` (quantiles of the per-replication
-            differences). The ``roi`` row's ``diff`` is the ROI of the mean differences.
+            Indexed by metric; columns ``baseline, variant, diff, se, ci_lo, ci_hi`` (the
+            uncertainty of the mean difference: a ``level`` confidence interval),
+            ``lo, hi`` (range of the per-replication differences). The ``roi`` row's
+            ``diff`` is the ROI of the mean differences.
         """
         z = NormalDist().inv_cdf(0.5 + level / 2.0)
         d = _summarise(self.differences, [*METRICS, "roi"], level)
-        b = _summarise(self.baseline.per_replication, METRICS, level)["mean"]
-        v = _summarise(self.variant.per_replication, METRICS, level)["mean"]
+        b = _summarise(self.baseline.per_replication, list(METRICS), level)["mean"]
+        v = _summarise(self.variant.per_replication, list(METRICS), level)["mean"]
         out = pd.DataFrame(index=d.index)
         out["baseline"] = b
         out["variant"] = v
@@ -378,8 +548,108 @@ class ComparisonResult:
         out["hi"] = d["hi"]
         dgp = self.differences["gross_profit"].mean()
         dcost = self.differences["total_cost"].mean()
-        out.loc["roi", "diff"] = (dgp - dcost) / dcost if dcost != 0 else np.nan
+        out.loc["roi", "diff"] = _roi(dgp, dcost)
         return out
+
+    def to_frame(self, *, level: float = 0.9) -> pd.DataFrame:
+        """:meth:`summary` (raw numbers) with each metric's ``label`` and ``unit`` first."""
+        return _labelled(self.summary(level=level), {**METRICS, "roi": ROI})
+
+    def to_dict(self, *, level: float = 0.9) -> dict[str, Any]:
+        """A JSON-ready dictionary of raw numbers (NaN as ``None``).
+
+        Keys ``baseline, variant`` (scenario names), ``seed, replications,
+        horizon_months, level, intervals`` (what ``ci_lo``/``ci_hi`` and ``lo``/``hi``
+        mean), ``roi`` and ``summary`` (metric -> row of :meth:`to_frame`).
+        """
+        frame = self.to_frame(level=level)
+        return to_jsonable({
+            "baseline": self.baseline.scenario.name,
+            "variant": self.variant.scenario.name,
+            "seed": self.baseline.seed,
+            "replications": len(self.baseline.replications),
+            "horizon_months": self.baseline.scenario.horizon_months,
+            "level": level,
+            "intervals": {
+                "ci_lo/ci_hi": _ci_words(level),
+                "lo/hi": "range of the per-replication differences "
+                         + _range_words(level).removeprefix("range of outcomes "),
+            },
+            "roi": frame.loc["roi", "diff"],
+            "summary": frame.to_dict(orient="index"),
+        })
+
+    def _heading(self, level: float) -> list[str]:
+        b, v = self.baseline, self.variant
+        return [
+            f'Scenario "{v.scenario.name}" (variant) compared with scenario '
+            f'"{b.scenario.name}" (baseline)',
+            f"{len(b.replications)} replications x {b.scenario.horizon_months} months each, "
+            f"seed {b.seed}, on common random numbers: replication r of both scenarios "
+            "sees the same customers and chance events, so a difference is the change, "
+            "not luck.",
+            f"difference: variant - baseline, averaged over the replications; "
+            f"{_ci_words(level)}: where the mean difference lies with "
+            f"{percent(level, digits=0)} confidence (it narrows with more replications). "
+            f"{ROI[0]}: (gross profit gained - extra cost) / extra cost.",
+        ]
+
+    def _table(self, level: float) -> pd.DataFrame:
+        frame = self.to_frame(level=level)
+        rows = frame.to_dict(orient="index")
+        roi = rows.pop("roi")
+        table = pd.DataFrame(
+            {
+                "baseline": [fmt(r["baseline"], r["unit"]) for r in rows.values()],
+                "variant": [fmt(r["variant"], r["unit"]) for r in rows.values()],
+                "difference": [_change(r["diff"], r["unit"]) for r in rows.values()],
+                _ci_words(level): [
+                    f"{_change(r['ci_lo'], r['unit'])} .. {_change(r['ci_hi'], r['unit'])}"
+                    for r in rows.values()
+                ],
+            },
+            index=[r["label"] for r in rows.values()],
+        )
+        no_cost = not np.isfinite(roi["diff"])
+        table.loc[roi["label"]] = ["", "", "n/a" if no_cost else fmt(roi["diff"], roi["unit"]),
+                                   "(no difference in cost)" if no_cost else ""]
+        table.columns.name = "metric"
+        return table
+
+    def _files(self, level: float) -> dict[str, str]:
+        return {
+            "comparison.json": json.dumps(self.to_dict(level=level), indent=2) + "\n",
+            "comparison.txt": self.to_text(level=level) + "\n",
+            "summary.csv": self.to_frame(level=level).to_csv(),
+            "differences.csv": self.differences.to_csv(index=False),
+        }
+
+    def write(self, out_dir: str | Path, *, level: float = 0.9) -> list[Path]:
+        """Write the comparison and both runs into ``out_dir`` (created if needed).
+
+        ``comparison.json``, ``comparison.txt``, ``summary.csv`` and ``differences.csv``,
+        and each run's files (:meth:`SimulationResult.write`) in ``baseline/`` and
+        ``variant/``.
+
+        Parameters
+        ----------
+        out_dir : str or pathlib.Path
+        level : float, default 0.9
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+        """
+        out = Path(out_dir)
+        return [*super().write(out, level=level),
+                *self.baseline.write(out / "baseline", level=level),
+                *self.variant.write(out / "variant", level=level)]
+
+
+def _roi(gross_profit_gained: Any, extra_cost: Any) -> Any:
+    """``(gross profit gained - extra cost) / extra cost``; NaN without extra cost."""
+    return ratio(gross_profit_gained - extra_cost, extra_cost)
 
 
 def paired_differences(base: SimulationResult, var: SimulationResult) -> pd.DataFrame:
@@ -387,212 +657,5 @@ def paired_differences(base: SimulationResult, var: SimulationResult) -> pd.Data
     b = base.per_replication.set_index("replication")
     v = var.per_replication.set_index("replication").reindex(b.index)
     d = v[list(METRICS)] - b[list(METRICS)]
-    d["roi"] = _div(
-        d["gross_profit"].to_numpy() - d["total_cost"].to_numpy(), d["total_cost"].to_numpy()
-    )
+    d["roi"] = _roi(d["gross_profit"].to_numpy(), d["total_cost"].to_numpy())
     return d.reset_index()
-
-
-# ------------------------------------------------------------------------- history
-_CHURN_LABELS = np.array(["", "voluntary", "involuntary"], dtype=object)
-
-
-@dataclass(frozen=True)
-class History:
-    """Per-account monthly panel of one replication (for the synthetic company).
-
-    Months are integers from 0 (``start_month`` of the scenario when set, else the
-    caller's choice); accounts are *slots* (``account_id`` is filled for starting
-    customers that came from a dataset). Frames:
-
-    - ``accounts``: slot, account_id, segment, contract, employees, acquired_month
-      (month of the first paid month; negative for starting customers), initial
-      (bool), first_tier, churn_month, churn_type;
-    - ``panel``: slot, month, segment, tier, contract, mrr, seats, active_users,
-      active_share, health, failed_tickets, champion_left, member, churn ('' /
-      'voluntary' / 'involuntary': the account's MRR is 0 from that month);
-    - ``usage``: slot, month, active_users, seats, sessions, minutes, key_feature_events;
-    - ``tickets``: one row per ticket: slot, month, first_contact (bool),
-      contacts_to_resolve, handle_minutes;
-    - ``surveys``: slot, month, kind ('nps', 'csat'), score;
-    - ``interventions``: slot, month, intervention, interaction_kind, owner_team, tier,
-      wait_months;
-    - ``acquisitions``: month, new_logos, lost_trials (trials that did not convert);
-    - ``monthly``: the replication's monthly frame (costs, bridge).
-
-    Usage activity, ticket details, CSAT answers and lost trials are drawn from the
-    replication's ``record`` stream: they never feed back into the dynamics. Failed
-    tickets, active users, health, NPS answers and interventions are the engine's own.
-    """
-
-    replication: int
-    accounts: pd.DataFrame
-    panel: pd.DataFrame
-    usage: pd.DataFrame
-    tickets: pd.DataFrame
-    surveys: pd.DataFrame
-    interventions: pd.DataFrame
-    acquisitions: pd.DataFrame
-    monthly: pd.DataFrame
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_record(cls, raw: RawRun, scenario: Scenario, monthly: pd.DataFrame) -> History:
-        """Build the history from the engine's raw record (internal)."""
-        from cs_sim.sim.rng import component_generator
-
-        rec = raw.record
-        assert rec is not None
-        rep = int(rec["rep"])
-        g = component_generator(raw.seed, rep, "record")
-        seg_names = np.array(scenario.segment_names(), dtype=object)
-        tier_names = np.array(scenario.tier_names(), dtype=object)
-        rows = rec["rows"]
-        cols = rows[0].keys() if rows else []
-        cat = {k: np.concatenate([r[k] for r in rows]) for k in cols}
-        b = scenario.behaviour
-        if not rows:
-            empty = pd.DataFrame()
-            return cls(rep, empty, empty, empty, empty, empty, empty, empty,
-                       monthly[monthly["replication"] == rep].reset_index(drop=True))
-        panel = pd.DataFrame({
-            "slot": cat["slot"].astype(np.int64),
-            "month": cat["month"].astype(np.int64),
-            "segment": pd.array(seg_names[cat["segment"]], dtype="str"),
-            "tier": pd.array(tier_names[cat["tier"]], dtype="str"),
-            "contract": pd.array(np.where(cat["annual"], "annual", "monthly"), dtype="str"),
-            "mrr": cat["mrr"],
-            "seats": cat["seats"].astype(np.int64),
-            "active_users": cat["active_users"].astype(np.int64),
-            "active_share": cat["active_share"],
-            "health": cat["health"],
-            "failed_tickets": cat["failed_tickets"].astype(np.int64),
-            "champion_left": cat["champion_left"].astype(bool),
-            "member": cat["member"].astype(bool),
-            "churn": pd.array(_CHURN_LABELS[cat["churn"]], dtype="str"),
-        })
-        # accounts --------------------------------------------------------------
-        first = panel.drop_duplicates("slot", keep="first").set_index("slot")
-        ch = panel[panel["churn"] != ""].set_index("slot")
-        slots = first.index.to_numpy()
-        first_idx = np.unique(cat["slot"], return_index=True)[1]
-        acquired = cat["acquired"][first_idx]
-        ids = rec.get("account_id")
-        account_id = pd.array(
-            [ids[s] if ids is not None and s < len(ids) else None for s in slots], dtype="str"
-        )
-        accounts = pd.DataFrame({
-            "slot": slots,
-            "account_id": account_id,
-            "segment": first["segment"].to_numpy(),
-            "contract": first["contract"].to_numpy(),
-            "employees": cat["employees"][first_idx].astype(np.int64),
-            "acquired_month": acquired.astype(np.int64),
-            "initial": acquired < 0,
-            "first_tier": first["tier"].to_numpy(),
-        })
-        accounts["churn_month"] = ch["month"].reindex(slots).to_numpy()
-        accounts["churn_type"] = pd.array(
-            ch["churn"].reindex(slots).fillna("").to_numpy(), dtype="str"
-        )
-        # usage ------------------------------------------------------------------
-        up = b.usage
-        au = cat["active_users"]
-        sessions = g.poisson(au * up.sessions_per_user)
-        minutes = np.rint(g.gamma(2.0, 1.0, size=au.size) / 2.0 * sessions
-                          * up.minutes_per_session)
-        key_events = g.poisson(sessions * up.key_events_per_session)
-        usage = pd.DataFrame({
-            "slot": panel["slot"], "month": panel["month"],
-            "active_users": panel["active_users"], "seats": panel["seats"],
-            "sessions": sessions.astype(np.int64), "minutes": minutes.astype(np.int64),
-            "key_feature_events": key_events.astype(np.int64),
-        })
-        # tickets -------------------------------------------------------------------
-        sp = b.support
-        lam_ok = cat["tickets_per_seat"] * cat["seats"] * sp.fcr
-        n_ok = g.poisson(lam_ok)
-        n_fail = cat["failed_tickets"].astype(np.int64)
-        per_row = n_ok + n_fail
-        t_slot = np.repeat(cat["slot"], per_row)
-        t_month = np.repeat(cat["month"], per_row)
-        first_contact = np.concatenate(
-            [np.r_[np.ones(a, bool), np.zeros(f, bool)] for a, f in zip(n_ok, n_fail,
-                                                                          strict=True)]
-        ) if per_row.sum() else np.zeros(0, bool)
-        contacts = np.where(first_contact, 1, 2 + g.poisson(0.7, size=first_contact.size))
-        handle = np.round(g.gamma(3.0, sp.handle_minutes / 3.0, size=first_contact.size)
-                          * contacts, 1)
-        tickets = pd.DataFrame({
-            "slot": t_slot.astype(np.int64), "month": t_month.astype(np.int64),
-            "first_contact": first_contact, "contacts_to_resolve": contacts.astype(np.int64),
-            "handle_minutes": handle,
-        })
-        # surveys --------------------------------------------------------------------
-        nps_parts = [(i, np.full(i.size, m), s) for i, m, s in rec["surveys"]]
-        nps = pd.DataFrame({
-            "slot": np.concatenate([p[0] for p in nps_parts]).astype(np.int64),
-            "month": np.concatenate([p[1] for p in nps_parts]).astype(np.int64),
-            "kind": "nps",
-            "score": np.concatenate([p[2] for p in nps_parts]).astype(np.int64),
-        })
-        csat_resp = g.random(first_contact.size) < b.surveys.csat_response_rate
-        h_ticket = np.repeat(cat["health"], per_row)
-        z = g.standard_normal(first_contact.size)
-        sv = b.surveys
-        csat_score = np.clip(np.rint(
-            sv.csat_intercept + sv.csat_health_slope * (h_ticket - 50.0) / 10.0
-            + sv.csat_first_contact * first_contact + sv.csat_noise_sd * z), 1, 5)
-        csat = pd.DataFrame({
-            "slot": t_slot[csat_resp].astype(np.int64), "month": t_month[csat_resp].astype(
-                np.int64),
-            "kind": "csat", "score": csat_score[csat_resp].astype(np.int64),
-        })
-        surveys = pd.concat([nps, csat], ignore_index=True).sort_values(
-            ["month", "slot", "kind"], kind="stable", ignore_index=True
-        )
-        surveys["kind"] = surveys["kind"].astype("str")
-        # interventions ----------------------------------------------------------------
-        play_names = raw.play_names
-        from cs_sim.sim.policies import compile_plays
-
-        plays = compile_plays(scenario)
-        dl = rec["deliveries"]
-        if dl:
-            d_slot = np.concatenate([d[0] for d in dl])
-            d_month = np.concatenate([np.full(d[0].size, d[1]) for d in dl])
-            d_play = np.concatenate([np.full(d[0].size, d[2]) for d in dl])
-            d_tier = np.concatenate([d[3] for d in dl])
-            d_wait = np.concatenate([d[4] for d in dl])
-        else:
-            d_slot = d_month = d_play = d_tier = np.zeros(0, np.int64)
-            d_wait = np.zeros(0)
-        owner = np.array(
-            [p.owner_team if p.owner_team is not None else "" for p in plays], dtype=object
-        )
-        own = owner[d_play] if d_play.size else np.zeros(0, dtype=object)
-        tier_lbl = tier_names[d_tier] if d_tier.size else np.zeros(0, dtype=object)
-        own = np.where(own == "", tier_lbl, own)
-        interventions = pd.DataFrame({
-            "slot": d_slot.astype(np.int64), "month": d_month.astype(np.int64),
-            "intervention": pd.array(np.array(play_names, dtype=object)[d_play] if d_play.size
-                                     else [], dtype="str"),
-            "interaction_kind": pd.array(
-                np.array([p.interaction_kind for p in plays], dtype=object)[d_play]
-                if d_play.size else [], dtype="str"),
-            "owner_team": pd.array(own, dtype="str"),
-            "tier": pd.array(tier_lbl, dtype="str"),
-            "wait_months": d_wait.astype(float),
-        }).sort_values(["month", "slot"], kind="stable", ignore_index=True)
-        # acquisitions -----------------------------------------------------------------
-        births = rec["births"]
-        new = np.array([c for _, c in births], dtype=np.int64)
-        conv = scenario.acquisition.trial_conversion
-        lost = g.poisson(new * (1.0 - conv) / conv) if new.size else new
-        acquisitions = pd.DataFrame({
-            "month": np.array([m for m, _ in births], dtype=np.int64),
-            "new_logos": new, "lost_trials": np.asarray(lost, dtype=np.int64),
-        })
-        mon = monthly[monthly["replication"] == rep].reset_index(drop=True)
-        return cls(rep, accounts, panel, usage, tickets, surveys, interventions, acquisitions,
-                   mon)
