@@ -20,6 +20,14 @@ import cs_sim
 from cs_sim.errors import CsSimError, ScenarioError
 from cs_sim.io import load_dataset
 from cs_sim.kpis import code_feedback, feedback_themes, mrr_bridge, nps, retention_by_month
+from cs_sim.sim import record
+from cs_sim.sim.record import (
+    EQUATIONS,
+    csat_score,
+    lost_trials,
+    ticket_details,
+    usage_activity,
+)
 from cs_sim.synth import (
     SynthParams,
     generate,
@@ -218,6 +226,82 @@ def test_ground_truth_round_trips_into_the_scenario(company, folder):
     assert truth["period"] == {"first_month": "2024-01", "last_month": "2025-01", "months": 13}
 
 
+# ------------------------------------------------------------------------ recorded data
+def test_recorded_equations_are_what_the_docs_show(company, folder):
+    truth = load_ground_truth(folder)
+    assert list(EQUATIONS) == ["usage_activity", "tickets", "csat", "lost_trials"]
+    assert truth["behaviour"]["support"]["model"] == EQUATIONS["tickets"].text
+    assert truth["behaviour"]["csat"]["model"] == EQUATIONS["csat"].text
+    readme = (folder / "README.md").read_text()
+    for eq in EQUATIONS.values():
+        assert f"- {eq.name.replace('_', ' ')}: {eq.text}." in readme
+        assert getattr(record, eq.function.__name__) is eq.function
+
+
+def test_csat_score_by_hand():
+    sv = cs_sim.load_scenario(BASELINE).behaviour.surveys
+    assert (sv.csat_intercept, sv.csat_health_slope, sv.csat_first_contact,
+            sv.csat_noise_sd) == (3.8, 0.4, 0.8, 0.8)
+    health = np.array([50.0, 75.0, 10.0, 90.0, 50.0])
+    first = np.array([True, False, False, True, False])
+    z = np.array([0.0, 0.5, -1.0, 2.0, -9.0])
+    # 3.8 + 0.4 * x + 0.8 * first + 0.8 * z, x = (h - 50) / 10, rounded, clipped to 1-5
+    # 4.6 -> 5; 3.8 + 1.0 + 0.4 = 5.2 -> 5; 3.8 - 1.6 - 0.8 = 1.4 -> 1;
+    # 3.8 + 1.6 + 0.8 + 1.6 = 7.8 -> 5; 3.8 - 7.2 -> 1
+    np.testing.assert_array_equal(csat_score(health, first, z, sv), [5, 5, 1, 5, 1])
+    # inside the scale: 3.8 - 0.2 - 0.4 = 3.2 -> 3; 3.8 + 0.4 + 0.24 = 4.44 -> 4
+    np.testing.assert_array_equal(
+        csat_score(np.array([45.0, 60.0]), np.array([False, False]), np.array([-0.5, 0.3]),
+                   sv), [3, 4])
+
+
+def test_ticket_details_follow_their_equation():
+    g = np.random.default_rng(1)
+    n = 20_000
+    support = cs_sim.load_scenario(BASELINE).behaviour.support  # fcr 0.72, 25 minutes
+    tps, seats = np.full(n, 0.03), np.full(n, 100.0)
+    failed = g.poisson(tps * seats * (1 - support.fcr))  # as the engine draws them
+    per_row, first, contacts, handle = ticket_details(g, tps, seats, failed, support)
+    n_ok = per_row - failed
+    # first-contact tickets ~ Poisson(0.03 * 100 * 0.72 = 2.16) per account-month
+    assert abs(n_ok.mean() - 2.16) < 4 * np.sqrt(2.16 / n)
+    assert first.sum() == n_ok.sum() and (~first).sum() == failed.sum()
+    assert (contacts[first] == 1).all() and (contacts[~first] >= 2).all()
+    extra = contacts[~first] - 2  # ~ Poisson(0.7)
+    assert abs(extra.mean() - 0.7) < 4 * np.sqrt(0.7 / extra.size)
+    # handle time = Gamma(3, 25 / 3) x contacts: mean 25 minutes per contact
+    per_contact = handle / contacts
+    assert abs(per_contact.mean() - 25.0) < 4 * 25.0 / np.sqrt(3 * handle.size)
+    np.testing.assert_array_equal(handle, np.round(handle, 1))
+
+
+def test_usage_and_lost_trials_follow_their_equations():
+    g = np.random.default_rng(2)
+    usage = cs_sim.load_scenario(BASELINE).behaviour.usage
+    au = np.full(5_000, 10)
+    sessions, minutes, events = usage_activity(g, au, usage)
+    lam = 10 * usage.sessions_per_user  # 120 sessions a month
+    assert abs(sessions.mean() - lam) < 4 * np.sqrt(lam / au.size)
+    # E[minutes | sessions] = E[Gamma(2, 1)] / 2 * sessions * minutes_per_session
+    ratio = minutes.sum() / (sessions.sum() * usage.minutes_per_session)
+    assert abs(ratio - 1.0) < 0.02
+    assert abs(events.sum() / sessions.sum() - usage.key_events_per_session) < 0.02
+    lost = lost_trials(g, np.full(4_000, 30), 0.3)  # Poisson(30 * 0.7 / 0.3 = 70)
+    assert abs(lost.mean() - 70.0) < 4 * np.sqrt(70.0 / lost.size)
+    assert lost_trials(g, np.zeros(0, np.int64), 0.3).size == 0
+
+
+def test_history_lives_in_record():
+    assert cs_sim.sim.History is record.History
+    res = cs_sim.simulate(cs_sim.load_scenario(BASELINE).with_changes(
+        {"population": {"n_accounts": 40}, "horizon_months": 3}), replications=1, seed=4,
+        record=True)
+    h = res.history
+    assert isinstance(h, record.History)
+    csat = h.surveys[h.surveys["kind"] == "csat"]
+    assert csat["score"].between(1, 5).all() and len(csat) <= len(h.tickets)
+
+
 def test_bad_options_are_reported(tmp_path):
     with pytest.raises(ScenarioError, match="months"):
         generate_company(BASELINE, seed=1, months=1)
@@ -274,13 +358,18 @@ def test_sample_files_match_their_manifest(manifest):
 
 
 def test_sample_regenerates_byte_for_byte(manifest, tmp_path, monkeypatch):
+    # the manifest's command, run in another folder under the same relative name
     opts = manifest["options"]
-    monkeypatch.chdir(ROOT)
-    generate(tmp_path / "sample", opts["scenario"], seed=opts["seed"],
+    monkeypatch.chdir(tmp_path)
+    generate("data/sample", ROOT / opts["scenario"], seed=opts["seed"],
              n_accounts=opts["accounts"], months=opts["months"],
              start_month=opts["start_month"], format=opts["format"])
+    out = tmp_path / "data" / "sample"
     for name, meta in manifest["files"].items():
-        assert _sha(tmp_path / "sample" / name) == meta["sha256"], name
+        assert _sha(out / name) == meta["sha256"], name
+    assert json.loads((out / "manifest.json").read_text()) == manifest
+    # the README (made from the data by a template) is regenerated as committed too
+    assert (out / "README.md").read_text() == (SAMPLE / "README.md").read_text()
 
 
 def test_sample_readme_shows_the_kpis_of_its_data(manifest, monkeypatch):
