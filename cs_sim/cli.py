@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import typer
 
 from cs_sim.errors import CsSimError
-from cs_sim.sim.runners import engine_names
+from cs_sim.sim.registry import engine_names
 
 app = typer.Typer(
     name="cs-sim",
@@ -146,7 +146,14 @@ def _sim_bar(total: int, desc: str, enabled: bool, unit: str = "rep") -> Any:
                 leave=False)
 
 
-#: the registered engines (cs_sim.sim.engine_names()): the choices of --engine
+_ReplicationsOpt = Annotated[
+    int, typer.Option("--replications", "-r", min=1, help="Monte Carlo replications.")
+]
+_SeedOpt = Annotated[
+    int | None, typer.Option(min=0, help="Root seed (default: fresh, and printed).")
+]
+#: the registered engines (cs_sim.sim.registry, which imports nothing heavy): the
+#: choices of --engine
 _EngineName = Literal[tuple(engine_names())]  # type: ignore[valid-type]
 _EngineOpt = Annotated[
     _EngineName,
@@ -172,12 +179,8 @@ def _engine_options(address: str | None, workers: int | None) -> dict[str, Any]:
 @user_errors
 def simulate_command(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML (see templates/scenarios).")],
-    replications: Annotated[
-        int, typer.Option("--replications", "-r", min=1, help="Monte Carlo replications.")
-    ] = 20,
-    seed: Annotated[
-        int | None, typer.Option(min=0, help="Root seed (default: fresh, and printed).")
-    ] = None,
+    replications: _ReplicationsOpt = 20,
+    seed: _SeedOpt = None,
     engine: _EngineOpt = "local",
     workers: _WorkersOpt = None,
     address: _AddressOpt = None,
@@ -200,7 +203,7 @@ def simulate_command(
     much one future may differ from another (not the uncertainty of the mean).
     """
     from cs_sim.sim.runners import resolve_seed, simulate
-    from cs_sim.sim.scenario import load_scenario
+    from cs_sim.sim.scenario_io import load_scenario
 
     sc = load_scenario(scenario)
     dataset = None
@@ -230,12 +233,8 @@ def compare_command(
         list[Path],
         typer.Argument(help="Baseline YAML first, then one or more variants.", min=2),
     ],
-    replications: Annotated[
-        int, typer.Option("--replications", "-r", min=1, help="Monte Carlo replications.")
-    ] = 20,
-    seed: Annotated[
-        int | None, typer.Option(min=0, help="Root seed (default: fresh, and printed).")
-    ] = None,
+    replications: _ReplicationsOpt = 20,
+    seed: _SeedOpt = None,
     engine: _EngineOpt = "local",
     workers: _WorkersOpt = None,
     address: _AddressOpt = None,
@@ -257,7 +256,7 @@ def compare_command(
     ROI ((gross profit gained - extra cost) / extra cost).
     """
     from cs_sim.sim.runners import compare, resolve_seed
-    from cs_sim.sim.scenario import load_scenario
+    from cs_sim.sim.scenario_io import load_scenario
 
     if len(scenarios) < 2:
         raise CsSimError("compare needs a baseline and at least one variant")
@@ -312,9 +311,7 @@ def generate_command(
     start_month: Annotated[
         str | None, typer.Option(help="First month of the data, YYYY-MM.")
     ] = None,
-    seed: Annotated[
-        int | None, typer.Option(min=0, help="Root seed (default: fresh, and printed).")
-    ] = None,
+    seed: _SeedOpt = None,
     fmt: Annotated[
         str, typer.Option("--format", help="File format of the tables: csv or parquet.")
     ] = "csv",
@@ -327,12 +324,12 @@ def generate_command(
     """
     from cs_sim.sim.runners import resolve_seed
     from cs_sim.synth import generate
+    from cs_sim.tables import check_file_format
 
-    if fmt not in ("csv", "parquet"):
-        raise CsSimError(f"--format: must be csv or parquet (got {fmt!r})")
+    file_format = check_file_format(fmt)
     s = resolve_seed(seed)
     company = generate(out, scenario, seed=s, n_accounts=accounts, months=months,
-                       start_month=start_month, format=fmt, force=force)  # type: ignore[arg-type]
+                       start_month=start_month, format=file_format, force=force)
     ds = company.dataset
     counts = ", ".join(f"{name} {len(frame):,}" for name, frame in ds.tables().items())
     typer.echo(f"wrote {out}: seed {s}, {company.scenario.horizon_months} months from "

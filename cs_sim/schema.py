@@ -281,8 +281,11 @@ def _account_id() -> ColumnSpec:
     return _id("account_id", "account identifier (must exist in accounts)")
 
 
-def _count(table: str, name: str, what: str, description: str) -> ColumnSpec:
-    return ColumnSpec(name, "int", rules=(_ge(table, name, 0, what),), description=description)
+def _count(table: str, name: str, what: str, description: str, *, minimum: int = 0
+           ) -> ColumnSpec:
+    return ColumnSpec(
+        name, "int", rules=(_ge(table, name, minimum, what),), description=description
+    )
 
 
 def _amount(table: str, name: str, what: str, description: str, **kw: bool) -> ColumnSpec:
@@ -297,12 +300,7 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         _id("account_id", "unique account identifier"),
         ColumnSpec("name", "str", nullable=True, description="account (company) name"),
         ColumnSpec("industry", "str", nullable=True, description="industry"),
-        ColumnSpec(
-            "employees",
-            "int",
-            rules=(_ge("accounts", "employees", 1, "employees"),),
-            description="number of employees (>= 1)",
-        ),
+        _count("accounts", "employees", "employees", "number of employees (>= 1)", minimum=1),
         ColumnSpec("region", "str", nullable=True, description="sales region"),
         ColumnSpec("signup_date", "date", description="date the account signed up"),
         ColumnSpec("plan", "str", nullable=True, description="price plan"),
@@ -344,12 +342,8 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         _account_id(),
         ColumnSpec("opened_at", "date", description="when the ticket was opened"),
         ColumnSpec("resolved_at", "date", nullable=True, description="when resolved (if so)"),
-        ColumnSpec(
-            "contacts_to_resolve",
-            "int",
-            rules=(_ge("tickets", "contacts_to_resolve", 1, "contacts_to_resolve"),),
-            description="contacts needed to resolve (>= 1)",
-        ),
+        _count("tickets", "contacts_to_resolve", "contacts_to_resolve",
+               "contacts needed to resolve (>= 1)", minimum=1),
         ColumnSpec("category", "str", nullable=True, description="ticket category"),
         _amount("tickets", "handle_minutes", "handle minutes", "agent minutes spent (>= 0)"),
     ),

@@ -76,6 +76,17 @@ def test_import_is_cheap_and_side_effect_free() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_cli_import_is_cheap() -> None:
+    """`cs-sim --help` stays fast: the CLI lists the engines without importing the simulator."""
+    code = (
+        "import sys, cs_sim.cli; "
+        "heavy = {'numpy', 'pandas', 'pydantic', 'simpy', 'dask', 'pandera', 'scipy'}; "
+        "print(sorted(heavy & set(sys.modules)), cs_sim.cli.engine_names())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] ['dask', 'local']"
+
+
 def test_top_level_layout() -> None:
     for name in ["notebooks", "cs_sim", "templates", "data", "reports", "tests", "benchmarks"]:
         assert (ROOT / name).is_dir(), name

@@ -19,7 +19,7 @@ from cs_sim.sim.runners import split_replications
 distributed = pytest.importorskip("distributed")
 
 ROOT = Path(__file__).resolve().parents[1]
-FRAMES = ("monthly", "tiers", "interventions", "per_replication")
+FRAMES = ("monthly", "tiers", "plays", "per_replication")
 REPS, SEED = 5, 17
 
 
@@ -92,7 +92,7 @@ def test_simulate_engine_dask_uses_the_default_client(scenario, local, monkeypat
 
 
 def test_history_and_comparison_via_dask(scenario, client):
-    base = scenario.with_changes({"interventions": [{"name": "save_play", "remove": True}]})
+    base = scenario.with_changes({"plays": [{"name": "save_play", "remove": True}]})
     with client.as_current():
         cmp_d = cs_sim.compare(base, scenario, replications=3, seed=SEED, engine="dask")
     cmp_l = cs_sim.compare(base, scenario, replications=3, seed=SEED)
@@ -161,7 +161,7 @@ def test_engine_registry_runs_a_new_engine(scenario, local):
     """An engine registered by name gets its options, plans by its slots, same numbers."""
     from contextlib import contextmanager
 
-    from cs_sim.sim import runners
+    from cs_sim.sim import registry
 
     seen: dict = {}
 
@@ -182,7 +182,7 @@ def test_engine_registry_runs_a_new_engine(scenario, local):
         yield Reversed(slots)
         seen["closed"] = True
 
-    runners.register_engine("reversed", reversed_engine)
+    registry.register_engine("reversed", reversed_engine)
     try:
         assert {"local", "dask", "reversed"} <= set(cs_sim.sim.engine_names())
         steps: list[int] = []
@@ -196,7 +196,7 @@ def test_engine_registry_runs_a_new_engine(scenario, local):
             cs_sim.simulate(scenario, replications=1, seed=1, engine="reversed",
                             engine_options={"address": "x"})
     finally:
-        del runners._ENGINES["reversed"]
+        del registry._ENGINES["reversed"]
     with pytest.raises(cs_sim.CsSimError, match=r"unknown engine 'reversed' \(available: "
                                                  r"dask, local\)"):
         cs_sim.simulate(scenario, replications=1, seed=1, engine="reversed")
@@ -233,8 +233,8 @@ def test_runners_do_not_import_dask_and_the_cli_lists_the_registry():
     import subprocess
     import sys
 
-    code = ("import sys, cs_sim.sim.runners as r; print(r.engine_names(), "
-            "sorted({'dask', 'distributed'} & set(sys.modules)))")
+    code = ("import sys, cs_sim.sim.runners, cs_sim.sim.registry as r; "
+            "print(r.engine_names(), sorted({'dask', 'distributed'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "['dask', 'local'] []"

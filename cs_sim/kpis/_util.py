@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cs_sim._yaml import load_yaml_mapping as _load_yaml
 from cs_sim.errors import KpiConfigError, KpiInputError
 
 __all__ = ["KpiConfigError", "KpiInputError", "attach"]
@@ -27,15 +26,6 @@ _MAX_TOTAL = 2.0**62 / MONEY_SCALE
 
 #: allowed ``freq`` values -> pandas period aliases
 _FREQS = {"M": "M", "Q": "Q", "Y": "Y"}
-
-
-def load_yaml_mapping(path: Any, *, what: str) -> tuple[dict[str, Any], str]:
-    """Read a KPI configuration file; return (mapping, the name messages give it).
-
-    The file is read by :func:`cs_sim._yaml.load_yaml_mapping`; a problem raises
-    :class:`KpiConfigError` naming the file (and the line and column of bad YAML).
-    """
-    return _load_yaml(path, what=what, error=KpiConfigError), str(path)
 
 
 def resource_path(name: str) -> Any:

@@ -53,12 +53,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cs_sim._yaml import load_yaml_mapping
 from cs_sim.kpis._util import (
     KpiConfigError,
     KpiInputError,
     by_columns,
     check_nonnegative,
-    load_yaml_mapping,
     require_columns,
     resource_path,
     safe_ratio,
@@ -287,8 +287,8 @@ def load_health_config(path: str | Path | None = None) -> HealthConfig:
         :func:`health_config_from_dict`); the message names the file and the key.
     """
     src = resource_path(CONFIG_FILE) if path is None else path
-    data, name = load_yaml_mapping(src, what="health score configuration")
-    return health_config_from_dict(data, source=name)
+    data = load_yaml_mapping(src, what="health score configuration", error=KpiConfigError)
+    return health_config_from_dict(data, source=str(src))
 
 
 def _resolve_config(config: Any) -> HealthConfig:

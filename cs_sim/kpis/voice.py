@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 
 import cs_sim.kpis.formulas as formulas
+from cs_sim._yaml import load_yaml_mapping
 from cs_sim.kpis._util import (
     KpiConfigError,
     KpiInputError,
     as_float_array,
     by_columns,
     complete_grid,
-    load_yaml_mapping,
     period_range,
     require_columns,
     resource_path,
@@ -491,7 +491,8 @@ def load_feedback_taxonomy(path: Any = None) -> dict[str, tuple[str, ...]]:
         names the file and the key.
     """
     src = resource_path(TAXONOMY_FILE) if path is None else path
-    data, name = load_yaml_mapping(src, what="feedback taxonomy")
+    name = str(src)
+    data = load_yaml_mapping(src, what="feedback taxonomy", error=KpiConfigError)
     unknown = sorted(set(data) - {"themes", "description"})
     if unknown:
         raise KpiConfigError(f"{name}: unknown key(s) {', '.join(unknown)}; expected 'themes'")
