@@ -21,7 +21,7 @@ import pandas.testing as pdt
 import cs_sim
 
 ROOT = Path(__file__).resolve().parents[1]
-FRAMES = ("monthly", "tiers", "interventions", "per_replication")
+FRAMES = ("monthly", "tiers", "plays", "per_replication")
 
 
 def _best(func, repeat: int) -> tuple[float, object]:

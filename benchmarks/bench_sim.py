@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # the oracle lives with the tests
 
 from cs_sim.sim import simulate  # noqa: E402
 from cs_sim.sim.engine import run_engine  # noqa: E402
-from cs_sim.sim.scenario import Scenario, load_scenario  # noqa: E402
+from cs_sim.sim.scenario import Scenario  # noqa: E402
+from cs_sim.sim.scenario_io import load_scenario  # noqa: E402
 
 TARGET_S = 0.5
 TARGET_RATIO = 30.0
@@ -90,7 +91,7 @@ def main() -> int:
     args = parser.parse_args()
 
     sc = bench_scenario(5000, 24)
-    plays = [(p.name, p.kind, p.owner) for p in sc.interventions]
+    plays = [(p.name, p.kind, p.owner) for p in sc.plays]
     print(f"scenario: {sc.population.n_accounts} accounts, {sc.horizon_months} months, "
           f"tiers {[t.name for t in sc.tiers]}, onboarding + plays {plays}")
     reps = tuple(range(20))
@@ -103,8 +104,8 @@ def main() -> int:
     print(f"[1] 5,000 x 24 x 20 engine: {eng} (target < {TARGET_S} s: {ok})")
     print(f"    with tidy frames (simulate): {sim}")
     print(f"    monthly logo churn {s.loc['monthly_logo_churn', 'mean']:.4f}, NRR "
-          f"{s.loc['nrr', 'mean']:.3f}, interventions delivered "
-          f"{s.loc['interventions_delivered', 'mean']:.0f}/replication")
+          f"{s.loc['nrr', 'mean']:.3f}, plays delivered "
+          f"{s.loc['plays_delivered', 'mean']:.0f}/replication")
 
     from sim_oracle import run_oracle
 

@@ -25,7 +25,7 @@ _LAZY = {
     "kpi_baseline": "cs_sim.baseline",
     # simulator
     "Scenario": "cs_sim.sim.scenario",
-    "load_scenario": "cs_sim.sim.scenario",
+    "load_scenario": "cs_sim.sim.scenario_io",
     "simulate": "cs_sim.sim.runners",
     "compare": "cs_sim.sim.runners",
 }
@@ -52,7 +52,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from cs_sim.errors import CsSimError, DataValidationError, ScenarioError
     from cs_sim.io import Dataset, load_dataset, validate_dataset, write_dataset
     from cs_sim.sim.runners import compare, simulate
-    from cs_sim.sim.scenario import Scenario, load_scenario
+    from cs_sim.sim.scenario import Scenario
+    from cs_sim.sim.scenario_io import load_scenario
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -35,7 +35,7 @@ def small(tmp_path_factory) -> Path:
     )
     (folder / "small_save.yaml").write_text(
         "extends: small.yaml\nname: small_save\n"
-        "interventions:\n"
+        "plays:\n"
         "  - name: save_play\n    kind: data\n    tiers: [high_touch, low_touch]\n"
         "    condition: [{metric: health, op: '<', value: 45}]\n    hours: 4\n"
         "    cost: 100\n    effect: {hazard_multiplier: 0.6, health: 8}\n"
@@ -89,7 +89,7 @@ def test_simulate_json_and_out(small, tmp_path):
     assert (out / "summary.txt").read_text() == api.to_text() + "\n"
     monthly = pd.read_csv(out / "monthly.csv")
     np.testing.assert_allclose(monthly["mrr_end"], api.monthly["mrr_end"], rtol=1e-12)
-    for name in ("tiers", "interventions", "per_replication", "summary"):
+    for name in ("tiers", "plays", "per_replication", "summary"):
         assert (out / f"{name}.csv").exists()
     summary = pd.read_csv(out / "summary.csv", index_col=0)
     assert summary.loc["nrr", "mean"] == pytest.approx(api.summary().loc["nrr", "mean"])
@@ -199,7 +199,7 @@ def test_generate_writes_and_refuses_to_overwrite(small, tmp_path):
     assert res.exit_code == 0, res.output
     assert (out / "mrr.csv").read_bytes() == first
     res = invoke(*args[:2], "--format", "xlsx", "--force")
-    assert res.exit_code == 2 and "csv or parquet" in res.stderr
+    assert res.exit_code == 2 and "must be 'csv' or 'parquet' (got 'xlsx')" in res.stderr
 
 
 @pytest.mark.parametrize(

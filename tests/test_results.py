@@ -43,7 +43,7 @@ def pair(small):
     variant = small.parent / "small_save.yaml"
     variant.write_text(
         "extends: small.yaml\nname: small_save\n"
-        "interventions:\n"
+        "plays:\n"
         "  - name: save_play\n    kind: data\n    tiers: [high_touch, low_touch]\n"
         "    condition: [{metric: health, op: '<', value: 45}]\n    hours: 4\n"
         "    cost: 100\n    effect: {hazard_multiplier: 0.6, health: 8}\n"
@@ -136,7 +136,7 @@ def test_simulation_result_renders_itself(run, tmp_path) -> None:
     assert "<table" in html and f"{100 * row['mean']:.1f}%" in html
     written = run.write(tmp_path)
     assert sorted(p.name for p in written) == sorted(
-        ["monthly.csv", "tiers.csv", "interventions.csv", "per_replication.csv",
+        ["monthly.csv", "tiers.csv", "plays.csv", "per_replication.csv",
          "summary.csv", "summary.json", "summary.txt"]
     )
     assert json.loads((tmp_path / "summary.json").read_text()) == doc

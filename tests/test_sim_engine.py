@@ -15,7 +15,8 @@ from cs_sim.errors import CsSimError, ScenarioError
 from cs_sim.sim import combine_chunks, compare, run_chunk, run_history, simulate
 from cs_sim.sim.capacity import serve_queue
 from cs_sim.sim.numerics import poisson_ppf, poisson_ppf_dense
-from cs_sim.sim.scenario import Scenario, load_scenario
+from cs_sim.sim.scenario import Scenario
+from cs_sim.sim.scenario_io import load_scenario
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "scenarios"
 
@@ -34,7 +35,7 @@ def small() -> Scenario:
 
 
 def _frames(res):
-    return (res.monthly, res.tiers, res.interventions, res.per_replication)
+    return (res.monthly, res.tiers, res.plays, res.per_replication)
 
 
 def test_same_seed_same_numbers_bit_for_bit(small: Scenario) -> None:
@@ -64,19 +65,19 @@ def test_compare_with_itself_is_exactly_zero(small: Scenario) -> None:
     assert s.loc["logos_churned", "diff"] == 0.0 and s.loc["nrr", "ci_hi"] == 0.0
 
 
-def test_zero_effect_intervention_changes_only_cost(small: Scenario) -> None:
+def test_zero_effect_play_changes_only_cost(small: Scenario) -> None:
     # an automated play with no effect: CRN makes churn and MRR identical, cost grows by
     # exactly deliveries x cost
     noop = {"name": "newsletter", "kind": "time", "schedule": {"every_months": 1},
             "tiers": ["high_touch", "low_touch", "tech_touch"], "owner": "automated",
             "hours": 0, "cost": 2.5, "reach": 0.5}
-    variant = small.with_changes({"interventions": [noop]})
+    variant = small.with_changes({"plays": [noop]})
     cmp = compare(small, variant, replications=3, seed=9)
     b, v = cmp.baseline.monthly, cmp.variant.monthly
     for col in ("churned_voluntary", "churned_involuntary", "new_logos", "mrr_end",
                 "expansion_mrr", "contraction_mrr", "churned_mrr", "mean_health"):
         pd.testing.assert_series_equal(b[col], v[col], check_exact=True)
-    sent = cmp.variant.interventions.query("intervention == 'newsletter'")
+    sent = cmp.variant.plays.query("play == 'newsletter'")
     assert sent["delivered"].sum() > 0
     extra = (v["total_cost"] - b["total_cost"]).to_numpy()
     per_month = sent.groupby(["replication", "month"])["delivered"].sum().to_numpy() * 2.5
@@ -88,7 +89,7 @@ def test_zero_csms_deliver_no_csm_work(small: Scenario) -> None:
     sc = small.with_changes({"tiers": [{"name": t, "team": {"headcount": 0}}
                                        for t in ("high_touch", "low_touch", "tech_touch")]})
     res = simulate(sc, replications=2, seed=3)
-    iv = res.interventions.groupby("intervention")[["requested", "delivered", "dropped"]].sum()
+    iv = res.plays.groupby("play")[["requested", "delivered", "dropped"]].sum()
     for name in ("qbr", "champion_change", "low_usage_check"):
         assert iv.loc[name, "delivered"] == 0
     assert iv.loc["qbr", "requested"] > 0 and iv.loc["qbr", "dropped"] > 0
@@ -118,7 +119,7 @@ def test_positive_effect_lowers_churn(small: Scenario) -> None:
     save = {"name": "save", "kind": "data", "tiers": ["high_touch", "low_touch", "tech_touch"],
             "condition": [{"metric": "health", "op": "<", "value": 55}], "owner": "automated",
             "hours": 0, "cooldown_months": 1, "effect": {"hazard_multiplier": 0.3}}
-    cmp = compare(small, small.with_changes({"interventions": [save]}), replications=6,
+    cmp = compare(small, small.with_changes({"plays": [save]}), replications=6,
                   seed=4)
     d = cmp.differences
     assert d["logos_churned"].mean() < 0
@@ -363,7 +364,7 @@ def test_history_is_consistent_with_the_run(small: Scenario) -> None:
     assert (h.tickets.loc[h.tickets["first_contact"], "contacts_to_resolve"] == 1).all()
     nps = h.surveys[h.surveys["kind"] == "nps"]
     assert len(nps) == mon["nps_responses"].sum() and nps["score"].between(0, 10).all()
-    assert len(h.interventions) == res.interventions.query("replication == 1")["delivered"].sum()
+    assert len(h.plays) == res.plays.query("replication == 1")["delivered"].sum()
     assert (h.acquisitions["new_logos"].to_numpy() == mon["new_logos"].to_numpy()).all()
     assert len(h.accounts) == h.panel["slot"].nunique()
     assert ((h.usage["active_users"] <= h.usage["seats"]) & (h.usage["sessions"] >= 0)).all()

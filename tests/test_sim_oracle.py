@@ -16,7 +16,8 @@ import pytest
 from sim_oracle import run_oracle  # tests/ is on sys.path (rootdir-less test modules)
 
 from cs_sim.sim import simulate
-from cs_sim.sim.scenario import Scenario, load_scenario
+from cs_sim.sim.scenario import Scenario
+from cs_sim.sim.scenario_io import load_scenario
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "scenarios"
 R = 48
@@ -34,7 +35,7 @@ def scenario() -> Scenario:
              "team": {"headcount": 1, "hours_per_month": 60}},
             {"name": "low_touch", "team": {"headcount": 1, "hours_per_month": 40}},
         ],
-        "interventions": [{"name": "low_usage_check", "condition": [
+        "plays": [{"name": "low_usage_check", "condition": [
             {"metric": "active_share", "op": "<", "value": 0.5}]}],
         "retention_changes": [{"name": "rc", "target": "early_life_churn", "multiplier": 0.7}],
     })
@@ -44,11 +45,10 @@ def scenario() -> Scenario:
 def test_engine_agrees_with_oracle(scenario: Scenario) -> None:
     oracle = run_oracle(scenario, seed=2024, replications=R)
     engine = simulate(scenario, replications=R, seed=2024).per_replication
-    names = {"interventions_delivered": "delivered", "interventions_dropped": "dropped"}
+    names = {"plays_delivered": "delivered", "plays_dropped": "dropped"}
     report = []
     for metric in ("churned_voluntary", "churned_involuntary", "logos_churned", "new_logos",
-                   "nrr", "revenue", "mrr_end", "interventions_delivered",
-                   "interventions_dropped"):
+                   "nrr", "revenue", "mrr_end", "plays_delivered", "plays_dropped"):
         o = np.array([d[names.get(metric, metric)] for d in oracle])
         e = engine[metric].to_numpy(dtype=float)
         se = np.sqrt(o.var(ddof=1) / o.size + e.var(ddof=1) / e.size)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
+import warnings
 from pathlib import Path
 
 import pytest
 
 from cs_sim.errors import ScenarioError
-from cs_sim.sim.scenario import (
-    Scenario,
+from cs_sim.sim.scenario import Scenario
+from cs_sim.sim.scenario_io import (
     deep_merge,
     load_scenario,
     scenario_from_dict,
@@ -32,7 +34,7 @@ def test_templates_load(name: str) -> None:
 
 def test_baseline_has_one_play_of_each_kind() -> None:
     sc = load_scenario(TEMPLATES / "baseline.yaml")
-    assert {i.kind for i in sc.interventions} == {"time", "data", "trigger"}
+    assert {p.kind for p in sc.plays} == {"time", "data", "trigger"}
 
 
 def test_extends_merges_named_lists_by_name() -> None:
@@ -43,11 +45,10 @@ def test_extends_merges_named_lists_by_name() -> None:
     assert [t.team.cost_per_month for t in more.tiers] == [t.team.cost_per_month
                                                            for t in base.tiers]
     assert more.tiers[0].rule == base.tiers[0].rule
-    assert more.interventions == base.interventions
+    assert more.plays == base.plays
     save = load_scenario(TEMPLATES / "save_play.yaml")
-    assert [i.name for i in save.interventions] == [
-        *[i.name for i in base.interventions], "save_play"]
-    assert save.interventions[-1].condition[0].value == 40.0
+    assert [p.name for p in save.plays] == [*[p.name for p in base.plays], "save_play"]
+    assert save.plays[-1].condition[0].value == 40.0
     assert save.extends == "baseline.yaml"
 
 
@@ -69,15 +70,15 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 def test_error_names_file_path_and_value(tmp_path: Path) -> None:
     p = _write(tmp_path, "bad.yaml", f"""\
 extends: {TEMPLATES / 'baseline.yaml'}
-interventions:
+plays:
   - name: low_usage_check
     effect: {{hazard_multiplier: -0.2}}
 """)
     with pytest.raises(ScenarioError) as exc:
         load_scenario(p)
-    # low_usage_check is the baseline's second intervention: index 1
+    # low_usage_check is the baseline's second play: index 1
     assert str(exc.value) == (
-        "bad.yaml: interventions[1].effect.hazard_multiplier: must be > 0 (got -0.2)"
+        "bad.yaml: plays[1].effect.hazard_multiplier: must be > 0 (got -0.2)"
     )
 
 
@@ -99,10 +100,10 @@ def test_cross_reference_errors() -> None:
     data = {
         "tiers": [{"name": "high", "rule": [{"attribute": "arr", "op": ">=", "value": 1e5}]},
                   {"name": "rest"}],
-        "interventions": [{"name": "x", "kind": "data", "tiers": ["mid"],
-                           "condition": [{"metric": "health", "op": "<", "value": 40}]}],
+        "plays": [{"name": "x", "kind": "data", "tiers": ["mid"],
+                   "condition": [{"metric": "health", "op": "<", "value": 40}]}],
     }
-    with pytest.raises(ScenarioError, match=r"interventions\[0\]\.tiers\[0\]: unknown tier 'mid'"):
+    with pytest.raises(ScenarioError, match=r"plays\[0\]\.tiers\[0\]: unknown tier 'mid'"):
         scenario_from_dict(data, source="s.yaml")
     bad_last = {"tiers": [{"name": "a", "rule": [{"attribute": "arr", "op": ">", "value": 1}]}]}
     with pytest.raises(ScenarioError, match=r"tiers\[0\]\.rule: the last tier must have"):
@@ -123,8 +124,8 @@ def test_cross_reference_errors() -> None:
         ({"kind": "time", "schedule": {"every_months": 3}, "reach": 1.5}, "reach: must be <= 1"),
     ],
 )
-def test_intervention_validation(iv: dict, message: str) -> None:
-    data = {"interventions": [{"name": "p", "tiers": ["tech_touch"], **iv}]}
+def test_play_validation(iv: dict, message: str) -> None:
+    data = {"plays": [{"name": "p", "tiers": ["tech_touch"], **iv}]}
     with pytest.raises(ScenarioError, match=message):
         scenario_from_dict(data)
 
@@ -166,13 +167,13 @@ def test_defaults_validate() -> None:
 def test_committed_json_schema_is_up_to_date() -> None:
     committed = (TEMPLATES / "scenario.schema.json").read_text(encoding="utf-8")
     assert committed == scenario_json_schema_text(), (
-        "regenerate: python -c \"from cs_sim.sim.scenario import scenario_json_schema_text;"
+        "regenerate: python -c \"from cs_sim.sim.scenario_io import scenario_json_schema_text;"
         " open('templates/scenarios/scenario.schema.json','w').write("
         "scenario_json_schema_text())\""
     )
     schema = scenario_json_schema()
     assert schema["additionalProperties"] is False
-    assert "interventions" in schema["properties"]
+    assert "plays" in schema["properties"] and "interventions" not in schema["properties"]
     json.dumps(schema)
 
 
@@ -212,3 +213,105 @@ def test_bad_yaml_names_file_line_and_column(tmp_path: Path) -> None:
     _write(tmp_path, "list.yaml", "- a\n- b\n")
     with pytest.raises(ScenarioError, match="list.yaml: the scenario must be a YAML mapping"):
         load_scenario(tmp_path / "list.yaml")
+
+
+# ------------------------------------------------- 'interventions' renamed to 'plays'
+_PLAY_YAML = """\
+  - name: nudge
+    kind: trigger
+    trigger: {event: detractor}
+    tiers: [tech_touch]
+    owner: automated
+    hours: 0
+"""
+
+
+def _deprecation_message(name: str) -> str:
+    return (f"{name}: 'interventions' is now called 'plays'; rename the key (it will stop "
+            "working in a later release)")
+
+
+def test_old_key_interventions_loads_with_a_deprecation_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    new = load_scenario(_write(tmp_path, "new.yaml", "name: s\nplays:\n" + _PLAY_YAML))
+    old_path = _write(tmp_path, "old.yaml", "name: s\ninterventions:\n" + _PLAY_YAML)
+    with caplog.at_level(logging.WARNING, logger="cs_sim.sim.scenario_io"), \
+            pytest.warns(DeprecationWarning) as record:
+        old = load_scenario(old_path)
+    assert old == new and [p.name for p in old.plays] == ["nudge"]
+    assert [str(w.message) for w in record] == [_deprecation_message("old.yaml")]
+    assert record[0].filename == __file__  # points at the caller, not into cs_sim
+    assert caplog.messages == [_deprecation_message("old.yaml")]
+
+
+def test_old_key_in_an_extends_parent_merges_by_name(tmp_path: Path) -> None:
+    # the parent still says 'interventions', the variant 'plays': merged by name as one list
+    _write(tmp_path, "parent.yaml", "interventions:\n" + _PLAY_YAML)
+    child = _write(tmp_path, "child.yaml", """\
+extends: parent.yaml
+plays:
+  - name: nudge
+    reach: 0.5
+  - name: review
+    kind: time
+    schedule: {every_months: 6}
+    tiers: [tech_touch]
+""")
+    with pytest.warns(DeprecationWarning) as record:
+        sc = load_scenario(child)
+    assert [str(w.message) for w in record] == [_deprecation_message("parent.yaml")]
+    assert [(p.name, p.reach) for p in sc.plays] == [("nudge", 0.5), ("review", 1.0)]
+    assert sc.plays[0].trigger is not None and sc.plays[0].trigger.event == "detractor"
+
+
+def test_old_and_new_key_in_one_file_is_an_error(tmp_path: Path) -> None:
+    p = _write(tmp_path, "both.yaml", "plays: []\ninterventions:\n" + _PLAY_YAML)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no deprecation warning: the file is refused
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(p)
+    assert str(info.value) == (
+        "both.yaml: both 'interventions' and 'plays' are given; 'interventions' is the old "
+        "name of 'plays': keep only 'plays'"
+    )
+
+
+def test_old_key_from_code_is_renamed_too() -> None:
+    play = {"name": "p", "kind": "time", "schedule": {"every_months": 3},
+            "tiers": ["tech_touch"]}
+    with pytest.warns(DeprecationWarning, match="^gt.json: 'interventions' is now called"):
+        sc = scenario_from_dict({"interventions": [play]}, source="gt.json")
+    assert [p.name for p in sc.plays] == ["p"]
+    with pytest.warns(DeprecationWarning, match="^scenario: 'interventions' is now called"):
+        v = Scenario().with_changes({"interventions": [play]})
+    assert v == sc
+
+
+def test_the_readme_example_removes_and_inserts_plays_and_tiers(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in readme.split("```yaml\n")[1:]]
+    (example,) = [b for b in blocks if "remove: true" in b]
+    example = example.replace("extends: baseline.yaml", f"extends: {TEMPLATES / 'baseline.yaml'}")
+    sc = load_scenario(_write(tmp_path, "mid_touch.yaml", example))
+    base = load_scenario(TEMPLATES / "baseline.yaml")
+    assert sc.tier_names() == ["high_touch", "low_touch", "mid_touch", "digital"]
+    assert sc.tiers[:2] == base.tiers[:2]
+    assert sc.tiers[2].rule[0].value == 5000 and sc.tiers[3].rule == []
+    kept = [p.name for p in base.plays if p.name != "qbr"]
+    assert [p.name for p in sc.plays] == [*kept, "renewal_call"]
+    email = next(p for p in sc.plays if p.name == "detractor_email")
+    base_email = next(p for p in base.plays if p.name == "detractor_email")
+    assert email == base_email.model_copy(update={"tiers": ["digital"]})
+
+
+def test_contract_values_come_from_the_table_list() -> None:
+    from cs_sim.tables import CONTRACT_TYPES
+
+    rule = [{"attribute": "contract", "op": "==", "value": "weekly"}]
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict({"tiers": [{"name": "a", "rule": rule}, {"name": "b"}]})
+    assert str(info.value) == (
+        "scenario: tiers[0].rule[0].value[0]: unknown contract 'weekly' (known: "
+        f"{', '.join(CONTRACT_TYPES)})"
+    )

@@ -9,7 +9,8 @@ Quick start::
     cmp = cs_sim.compare(sc, "templates/scenarios/save_play.yaml", replications=20, seed=1)
     cmp.summary()
 
-The model's equations are documented in :mod:`cs_sim.sim.model`; capacity and queue
+Scenario files (YAML, ``extends``) are read in :mod:`cs_sim.sim.scenario_io`. The
+model's equations are documented in :mod:`cs_sim.sim.model`; capacity and queue
 rules in :mod:`cs_sim.sim.capacity`. Names are loaded lazily (pydantic, SimPy and
 pandas only when used).
 """
@@ -22,15 +23,15 @@ from cs_sim._lazy import lazy_exports
 
 _LAZY = {
     "Scenario": "cs_sim.sim.scenario",
-    "load_scenario": "cs_sim.sim.scenario",
-    "scenario_from_dict": "cs_sim.sim.scenario",
-    "scenario_json_schema": "cs_sim.sim.scenario",
+    "load_scenario": "cs_sim.sim.scenario_io",
+    "scenario_from_dict": "cs_sim.sim.scenario_io",
+    "scenario_json_schema": "cs_sim.sim.scenario_io",
     "simulate": "cs_sim.sim.runners",
     "compare": "cs_sim.sim.runners",
     "run_chunk": "cs_sim.sim.runners",
     "run_history": "cs_sim.sim.runners",
-    "register_engine": "cs_sim.sim.runners",
-    "engine_names": "cs_sim.sim.runners",
+    "register_engine": "cs_sim.sim.registry",
+    "engine_names": "cs_sim.sim.registry",
     "SimulationResult": "cs_sim.sim.results",
     "ComparisonResult": "cs_sim.sim.results",
     "ChunkResult": "cs_sim.sim.results",
@@ -58,6 +59,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from cs_sim.sim.record import History
+    from cs_sim.sim.registry import engine_names, register_engine
     from cs_sim.sim.results import (
         ChunkResult,
         ComparisonResult,
@@ -66,18 +68,12 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from cs_sim.sim.runners import (
         compare,
-        engine_names,
-        register_engine,
         run_chunk,
         run_history,
         simulate,
     )
-    from cs_sim.sim.scenario import (
-        Scenario,
-        load_scenario,
-        scenario_from_dict,
-        scenario_json_schema,
-    )
+    from cs_sim.sim.scenario import Scenario
+    from cs_sim.sim.scenario_io import load_scenario, scenario_from_dict, scenario_json_schema
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
-    from cs_sim.sim.plays import Play
+    from cs_sim.sim.plays import CompiledPlay
 
 __all__ = ["HOUR_UNITS", "WorkQueue", "serve_queue", "team_process", "to_units"]
 
@@ -114,7 +114,7 @@ class WorkQueue:
 
     Parameters
     ----------
-    plays : sequence of Play
+    plays : sequence of CompiledPlay
     n_reps, n_slots : int
         Replication rows and account slots.
     capacity_hours : sequence of float
@@ -122,7 +122,11 @@ class WorkQueue:
     """
 
     def __init__(
-        self, plays: Sequence[Play], n_reps: int, n_slots: int, capacity_hours: Sequence[float]
+        self,
+        plays: Sequence[CompiledPlay],
+        n_reps: int,
+        n_slots: int,
+        capacity_hours: Sequence[float],
     ) -> None:
         P, T = len(plays), len(capacity_hours)  # noqa: N806 (plays, tiers)
         self.n_reps, self.n_slots = n_reps, n_slots

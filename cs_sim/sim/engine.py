@@ -43,7 +43,7 @@ import numpy as np
 from cs_sim.sim import model
 from cs_sim.sim.capacity import WorkQueue, team_process
 from cs_sim.sim.numerics import nonzero_2d
-from cs_sim.sim.plays import Play, compile_plays, condition_mask, retention_multipliers
+from cs_sim.sim.plays import CompiledPlay, compile_plays, condition_mask, retention_multipliers
 from cs_sim.sim.population import (
     UNBORN,
     AccountSlots,
@@ -62,7 +62,7 @@ _CHURN_NONE, _CHURN_VOL, _CHURN_INVOL = 0, 1, 2
 _MONTHLY = (
     "accounts_start", "new_logos", "churned_voluntary", "churned_involuntary",
     "accounts_end", "mrr_start", "new_mrr", "expansion_mrr", "contraction_mrr",
-    "churned_mrr", "mrr_end", "csm_cost", "intervention_cost", "programme_cost",
+    "churned_mrr", "mrr_end", "csm_cost", "play_cost", "programme_cost",
     "members", "nps_responses", "nps_promoters", "nps_detractors",
     "failed_tickets", "mean_health", "capped_acquisition",
 )
@@ -131,7 +131,7 @@ class _Batch(AccountSlots):
         self.seed, self.reps = seed, reps
         self.H, self.R, self.NT = scenario.horizon_months, len(reps), layout.n_total
         self.T, self.S = len(scenario.tiers), len(scenario.segments)
-        self.plays: list[Play] = compile_plays(scenario)
+        self.plays: list[CompiledPlay] = compile_plays(scenario)
         self.P = len(self.plays)
         self.rec = _Recorder(record_row) if record_row is not None else None
         self._init_state()
@@ -304,7 +304,7 @@ class _Batch(AccountSlots):
             return self.fail
         raise AssertionError(name)  # pragma: no cover
 
-    def _event(self, p: Play) -> tuple[np.ndarray, np.ndarray]:
+    def _event(self, p: CompiledPlay) -> tuple[np.ndarray, np.ndarray]:
         """Rows and slots where the play's event happened this month."""
         if p.event == "new_account":
             return self.new_nz
@@ -336,7 +336,7 @@ class _Batch(AccountSlots):
         out &= elig
         return out
 
-    def _due(self, k: int, p: Play, m: int) -> tuple[np.ndarray, np.ndarray]:
+    def _due(self, k: int, p: CompiledPlay, m: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows and slots where play ``k`` is due this month (before reach and eligibility)."""
         if p.kind == "time":  # candidates by tier first (cheap compares), then cadence
             r, i = nonzero_2d(self._in_tiers(k))

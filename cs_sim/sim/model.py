@@ -95,7 +95,7 @@ from cs_sim.sim.numerics import (
     poisson_ppf_dense,
     sigmoid_,
 )
-from cs_sim.sim.plays import Play
+from cs_sim.sim.plays import CompiledPlay
 from cs_sim.sim.rng import to_uniform
 from cs_sim.sim.scenario import (
     Acquisition,
@@ -301,7 +301,7 @@ def wait_factor(wait_decay: np.ndarray | float, wait: np.ndarray) -> np.ndarray:
 
 
 def deliver_effect(
-    health: np.ndarray, level: np.ndarray, cells: Cells, play: Play, wf: np.ndarray
+    health: np.ndarray, level: np.ndarray, cells: Cells, play: CompiledPlay, wf: np.ndarray
 ) -> None:
     """Delivery at wait factor ``w``: ``h = clip(h + effect.health w, 0, 100)``, ``L = max(L, w)``.
 
@@ -313,7 +313,9 @@ def deliver_effect(
     level[r, i] = np.maximum(level[r, i], wf)
 
 
-def decay_effects(plays: Sequence[Play], level: np.ndarray, on: Sequence[bool], n: int) -> None:
+def decay_effects(
+    plays: Sequence[CompiledPlay], level: np.ndarray, on: Sequence[bool], n: int
+) -> None:
     """Month's end: ``L *= 0.5 ** (1 / half_life)`` for every play with an effect on."""
     for k, p in enumerate(plays):
         if on[k]:
@@ -335,7 +337,7 @@ def _times_effect(
 
 
 def play_multipliers(
-    plays: Sequence[Play], level: np.ndarray, on: Sequence[bool], n: int, *,
+    plays: Sequence[CompiledPlay], level: np.ndarray, on: Sequence[bool], n: int, *,
     hazard_out: np.ndarray, expansion_out: np.ndarray, tmp: np.ndarray
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """``Π_plays (1 + (hazard_multiplier - 1) L)`` and the same for expansion.
@@ -593,7 +595,7 @@ def book_costs(
     (``member & alive``) are counted only when loyalty is enabled.
     """
     books["csm_cost"][:, m] = team_cost
-    books["intervention_cost"][:, m] = play_cost
+    books["play_cost"][:, m] = play_cost
     if loyalty.enabled:
         n_members = count_rows(member & alive)
     else:

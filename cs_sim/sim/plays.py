@@ -1,6 +1,6 @@
-"""Plays (the scenario's interventions) and retention changes in array-friendly form.
+"""Plays and retention changes of a scenario in array-friendly form.
 
-A :class:`Play` is the engine's view of one :class:`~cs_sim.sim.scenario.Intervention`
+A :class:`CompiledPlay` is the engine's view of one :class:`~cs_sim.sim.scenario.Play`
 (or of the onboarding programme, compiled as the trigger-based play ``onboarding`` on
 the ``new_account`` event). Conditions and triggers are structured data; they are
 evaluated with :mod:`operator` functions on numpy arrays, never with ``eval``.
@@ -21,7 +21,7 @@ from cs_sim.sim.scenario import Effect, Scenario
 __all__ = [
     "OPERATORS",
     "RETENTION_TARGETS",
-    "Play",
+    "CompiledPlay",
     "compile_plays",
     "condition_mask",
     "retention_multipliers",
@@ -46,8 +46,8 @@ ONBOARDING = "onboarding"
 
 
 @dataclass(frozen=True, eq=False)
-class Play:
-    """One intervention in the engine's form.
+class CompiledPlay:
+    """One play in the engine's form.
 
     Attributes
     ----------
@@ -117,8 +117,8 @@ def _effect_fields(effect: Effect, half_life: float) -> dict[str, float]:
     }
 
 
-def compile_plays(scenario: Scenario) -> list[Play]:
-    """Compile the onboarding programme and the interventions of ``scenario``.
+def compile_plays(scenario: Scenario) -> list[CompiledPlay]:
+    """Compile the onboarding programme and the plays of ``scenario``.
 
     Parameters
     ----------
@@ -126,19 +126,19 @@ def compile_plays(scenario: Scenario) -> list[Play]:
 
     Returns
     -------
-    list of Play
-        Onboarding first (when the scenario has one), then interventions in order.
+    list of CompiledPlay
+        Onboarding first (when the scenario has one), then the scenario's plays in order.
     """
     tiers = scenario.tier_names()
     segs = scenario.segment_names()
     t_index = {t: i for i, t in enumerate(tiers)}
     s_index = {s: i for i, s in enumerate(segs)}
-    plays: list[Play] = []
+    plays: list[CompiledPlay] = []
     ob = scenario.onboarding
     if ob is not None:
         hours = np.array([float(ob.hours.get(t, 0.0)) for t in tiers])
         plays.append(
-            Play(
+            CompiledPlay(
                 name=ONBOARDING,
                 kind="trigger",
                 every=1,
@@ -161,39 +161,39 @@ def compile_plays(scenario: Scenario) -> list[Play]:
                 **_effect_fields(ob.effect, ob.decay.half_life_months),
             )
         )
-    for iv in scenario.interventions:
+    for play in scenario.plays:
         tier_mask = np.zeros(len(tiers), dtype=bool)
-        tier_mask[[t_index[t] for t in iv.tiers]] = True
+        tier_mask[[t_index[t] for t in play.tiers]] = True
         seg_mask = np.ones(len(segs), dtype=bool)
-        if iv.segments is not None:
+        if play.segments is not None:
             seg_mask[:] = False
-            seg_mask[[s_index[s] for s in iv.segments]] = True
-        hours = np.full(len(tiers), float(iv.hours) if iv.owner == "csm" else 0.0)
-        threshold = None if iv.trigger is None else iv.trigger.threshold
-        if iv.trigger is not None and threshold is None:
-            threshold = {"detractor": 6.0, "support_failure": 1.0}.get(iv.trigger.event)
+            seg_mask[[s_index[s] for s in play.segments]] = True
+        hours = np.full(len(tiers), float(play.hours) if play.owner == "csm" else 0.0)
+        threshold = None if play.trigger is None else play.trigger.threshold
+        if play.trigger is not None and threshold is None:
+            threshold = {"detractor": 6.0, "support_failure": 1.0}.get(play.trigger.event)
         plays.append(
-            Play(
-                name=iv.name,
-                kind=iv.kind,
-                every=iv.schedule.every_months if iv.schedule else 1,
-                offset=iv.schedule.offset_months if iv.schedule else 0,
-                conditions=tuple((c.metric, c.op, float(c.value)) for c in iv.condition),
-                cooldown=int(iv.cooldown_months),
-                event=None if iv.trigger is None else iv.trigger.event,
+            CompiledPlay(
+                name=play.name,
+                kind=play.kind,
+                every=play.schedule.every_months if play.schedule else 1,
+                offset=play.schedule.offset_months if play.schedule else 0,
+                conditions=tuple((c.metric, c.op, float(c.value)) for c in play.condition),
+                cooldown=int(play.cooldown_months),
+                event=None if play.trigger is None else play.trigger.event,
                 threshold=threshold,
                 tier_mask=tier_mask,
                 seg_mask=seg_mask,
                 hours_by_tier=hours,
-                cost=float(iv.cost),
-                reach=float(iv.reach),
-                priority=int(iv.priority),
-                max_wait=int(iv.max_wait_months),
-                wait_decay=float(iv.wait_decay),
-                owner_team=iv.owner_team,
-                interaction_kind=iv.interaction_kind or iv.name,
-                stream_key=play_stream_key(iv.name),
-                **_effect_fields(iv.effect, iv.decay.half_life_months),
+                cost=float(play.cost),
+                reach=float(play.reach),
+                priority=int(play.priority),
+                max_wait=int(play.max_wait_months),
+                wait_decay=float(play.wait_decay),
+                owner_team=play.owner_team,
+                interaction_kind=play.interaction_kind or play.name,
+                stream_key=play_stream_key(play.name),
+                **_effect_fields(play.effect, play.decay.half_life_months),
             )
         )
     return plays

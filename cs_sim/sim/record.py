@@ -267,15 +267,15 @@ class History:
     - ``tickets``: one row per ticket: slot, month, first_contact (bool),
       contacts_to_resolve, handle_minutes;
     - ``surveys``: slot, month, kind ('nps', 'csat'), score;
-    - ``interventions``: slot, month, intervention, interaction_kind, owner_team, tier,
-      wait_months;
+    - ``plays``: one row per delivered play: slot, month, play, interaction_kind,
+      owner_team, tier, wait_months;
     - ``acquisitions``: month, new_logos, lost_trials (trials that did not convert);
     - ``monthly``: the replication's monthly frame (costs, bridge).
 
     Usage activity, ticket details, CSAT answers and lost trials are drawn from the
     replication's ``record`` stream by the :data:`EQUATIONS` of this module: they never
     feed back into the dynamics. Failed tickets, active users, health, NPS answers and
-    interventions are the engine's own.
+    plays delivered are the engine's own.
     """
 
     replication: int
@@ -284,7 +284,7 @@ class History:
     usage: pd.DataFrame
     tickets: pd.DataFrame
     surveys: pd.DataFrame
-    interventions: pd.DataFrame
+    plays: pd.DataFrame
     acquisitions: pd.DataFrame
     monthly: pd.DataFrame
 
@@ -356,7 +356,7 @@ class History:
             ["month", "slot", "kind"], kind="stable", ignore_index=True
         )
         surveys["kind"] = surveys["kind"].astype("str")
-        interventions = _interventions(raw, scenario, rec["deliveries"])
+        plays = _plays(raw, scenario, rec["deliveries"])
         # acquisitions -----------------------------------------------------------
         births = rec["births"]
         new = np.array([c for _, c in births], dtype=np.int64)
@@ -365,8 +365,7 @@ class History:
             "new_logos": new,
             "lost_trials": lost_trials(g, new, scenario.acquisition.trial_conversion),
         })
-        return cls(rep, accounts, panel, usage, tickets, surveys, interventions, acquisitions,
-                   mon)
+        return cls(rep, accounts, panel, usage, tickets, surveys, plays, acquisitions, mon)
 
 
 def _panel(cat: Mapping[str, np.ndarray], scenario: Scenario) -> pd.DataFrame:
@@ -418,7 +417,7 @@ def _accounts(
     return accounts
 
 
-def _interventions(raw: RawRun, scenario: Scenario, deliveries: list[Any]) -> pd.DataFrame:
+def _plays(raw: RawRun, scenario: Scenario, deliveries: list[Any]) -> pd.DataFrame:
     """One row per delivered play: slot, month, play, interaction kind, owner, tier, wait."""
     from cs_sim.sim.plays import compile_plays
 
@@ -441,8 +440,8 @@ def _interventions(raw: RawRun, scenario: Scenario, deliveries: list[Any]) -> pd
     own = np.where(own == "", tier_lbl, own)
     return pd.DataFrame({
         "slot": d_slot.astype(np.int64), "month": d_month.astype(np.int64),
-        "intervention": pd.array(np.array(raw.play_names, dtype=object)[d_play] if d_play.size
-                                 else [], dtype="str"),
+        "play": pd.array(np.array(raw.play_names, dtype=object)[d_play] if d_play.size
+                         else [], dtype="str"),
         "interaction_kind": pd.array(
             np.array([p.interaction_kind for p in plays], dtype=object)[d_play]
             if d_play.size else [], dtype="str"),

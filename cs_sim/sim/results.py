@@ -1,7 +1,7 @@
 """Results of simulation runs: tidy frames, summaries, paired comparisons.
 
-Every frame is tidy (one row per replication and month, plus tier or intervention
-where it applies). Ratios (GRR, NRR, logo churn, CLV, NPS) come from
+Every frame is tidy (one row per replication and month, plus tier or play where
+it applies). Ratios (GRR, NRR, logo churn, CLV, NPS) come from
 :mod:`cs_sim.kpis.formulas`, the definitions the KPI library uses on real data.
 
 Two kinds of interval, 90% by default:
@@ -70,12 +70,12 @@ METRICS: dict[str, tuple[str, str]] = {
     "arpa": ("ARPA (per month)", "money"),
     "clv": ("CLV (ARPA x margin / churn)", "money"),
     "csm_cost": ("CSM cost (horizon)", "money"),
-    "intervention_cost": ("Play cost (horizon)", "money"),
+    "play_cost": ("Play cost (horizon)", "money"),
     "programme_cost": ("Programme cost (horizon)", "money"),
     "total_cost": ("CS cost (horizon)", "money"),
     "profit": ("Gross profit - CS cost (horizon)", "money"),
-    "interventions_delivered": ("Plays delivered (horizon)", "count"),
-    "interventions_dropped": ("Plays dropped (horizon)", "count"),
+    "plays_delivered": ("Plays delivered (horizon)", "count"),
+    "plays_dropped": ("Plays dropped (horizon)", "count"),
     "csm_utilisation": ("CSM utilisation", "pct"),
     "mean_wait_months": ("Wait for a CSM (mean)", "months"),
     "nps": ("NPS", "score"),
@@ -95,7 +95,7 @@ class ChunkResult:
     replications: tuple[int, ...]
     monthly: pd.DataFrame
     tiers: pd.DataFrame
-    interventions: pd.DataFrame
+    plays: pd.DataFrame
     per_replication: pd.DataFrame
     history: History | None = None
 
@@ -140,9 +140,9 @@ def chunk_from_raw(raw: RawRun, scenario: Scenario) -> ChunkResult:
     monthly["arpa"] = arpa
     monthly["clv"] = formulas.clv(arpa, gm, churn_rate)
     monthly["csm_cost"] = m["csm_cost"]
-    monthly["intervention_cost"] = m["intervention_cost"]
+    monthly["play_cost"] = m["play_cost"]
     monthly["programme_cost"] = m["programme_cost"]
-    monthly["total_cost"] = m["csm_cost"] + m["intervention_cost"] + m["programme_cost"]
+    monthly["total_cost"] = m["csm_cost"] + m["play_cost"] + m["programme_cost"]
     monthly["nps"] = formulas.nps(m["nps_promoters"], m["nps_detractors"], m["nps_responses"])
     monthly["mean_health"] = m["mean_health"]
     monthly["acquisition_capped"] = m["capped_acquisition"] > 0
@@ -167,12 +167,12 @@ def chunk_from_raw(raw: RawRun, scenario: Scenario) -> ChunkResult:
     tiers["mean_wait_months"] = ratio(t["wait_sum"], t["delivered"])
     tiers["wait_sum_months"] = t["wait_sum"]
     tiers["mrr"] = t["mrr"]
-    # interventions -------------------------------------------------------------
+    # plays ---------------------------------------------------------------------
     p = {k: v.reshape(-1) for k, v in raw.plays.items()}
     plays = pd.DataFrame({
         "replication": np.repeat(reps, H * P),
         "month": np.tile(np.repeat(np.arange(H), P), R),
-        "intervention": pd.array(
+        "play": pd.array(
             np.tile(np.array(raw.play_names, dtype=object), R * H), dtype="str"
         ),
     })
@@ -195,7 +195,7 @@ def _per_replication(
     g = monthly.groupby("replication", sort=False)
     out = pd.DataFrame({"replication": np.asarray(raw.reps, dtype=np.int64)})
     s = g[["churned", "churned_voluntary", "churned_involuntary", "new_logos",
-           "accounts_start", "mrr_end", "csm_cost", "intervention_cost", "programme_cost",
+           "accounts_start", "mrr_end", "csm_cost", "play_cost", "programme_cost",
            "total_cost"]].sum()
     s = s.reindex(out["replication"])
     last = g[["accounts_end", "mrr_end"]].last().reindex(out["replication"])
@@ -218,15 +218,15 @@ def _per_replication(
     out["gross_profit"] = out["revenue"] * gm
     out["arpa"] = arpa.to_numpy()
     out["clv"] = formulas.clv(out["arpa"].to_numpy(), gm, mlc)
-    for k in ("csm_cost", "intervention_cost", "programme_cost", "total_cost"):
+    for k in ("csm_cost", "play_cost", "programme_cost", "total_cost"):
         out[k] = s[k].to_numpy()
     out["profit"] = out["gross_profit"] - out["total_cost"]
     tg = tiers.groupby("replication", sort=False)[
         ["delivered", "dropped", "hours_used", "capacity_hours", "wait_sum_months"]
     ].sum().reindex(out["replication"])
     plays = raw.plays
-    out["interventions_delivered"] = plays["delivered"].sum(axis=(1, 2))
-    out["interventions_dropped"] = plays["dropped"].sum(axis=(1, 2))
+    out["plays_delivered"] = plays["delivered"].sum(axis=(1, 2))
+    out["plays_dropped"] = plays["dropped"].sum(axis=(1, 2))
     out["csm_utilisation"] = ratio(tg["hours_used"].to_numpy(), tg["capacity_hours"].to_numpy())
     out["mean_wait_months"] = ratio(tg["wait_sum_months"].to_numpy(), tg["delivered"].to_numpy())
     mm = raw.monthly
@@ -290,7 +290,7 @@ def combine_chunks(
         replications=tuple(sorted(reps)),
         monthly=cat("monthly"),
         tiers=cat("tiers"),
-        interventions=cat("interventions"),
+        plays=cat("plays"),
         per_replication=cat("per_replication"),
         history=history,
     )
@@ -395,14 +395,14 @@ class SimulationResult(_Renders):
         Per replication and month: logos (start, new, churned voluntary/involuntary,
         end), the MRR bridge (start, new, expansion, contraction, churned, end), monthly
         GRR/NRR and logo churn rate, ARPA, CLV (ARPA x gross margin / monthly logo
-        churn), costs (CSM, interventions, programmes, total), loyalty members, NPS,
+        churn), costs (CSM, plays, programmes, total), loyalty members, NPS,
         failed tickets, mean health.
     tiers : DataFrame
         Per replication, month and tier: accounts, headcount, coverage (accounts per
         CSM), capacity and hours used, utilisation, delivered, dropped, still queued,
         mean wait (months), MRR.
-    interventions : DataFrame
-        Per replication, month and intervention: requested, delivered, dropped, CSM
+    plays : DataFrame
+        Per replication, month and play: requested, delivered, dropped, CSM
         hours, cost.
     per_replication : DataFrame
         One row per replication with the horizon metrics of :data:`METRICS` (GRR/NRR
@@ -417,7 +417,7 @@ class SimulationResult(_Renders):
     replications: tuple[int, ...]
     monthly: pd.DataFrame
     tiers: pd.DataFrame
-    interventions: pd.DataFrame
+    plays: pd.DataFrame
     per_replication: pd.DataFrame
     history: History | None = None
 
@@ -481,12 +481,12 @@ class SimulationResult(_Renders):
         return table
 
     def _files(self, level: float) -> dict[str, str]:
-        """``monthly, tiers, interventions, per_replication, summary`` as CSV, and
+        """``monthly, tiers, plays, per_replication, summary`` as CSV, and
         ``summary.json``, ``summary.txt``.
         """
         files = {
             f"{name}.csv": getattr(self, name).to_csv(index=False)
-            for name in ("monthly", "tiers", "interventions", "per_replication")
+            for name in ("monthly", "tiers", "plays", "per_replication")
         }
         files["summary.csv"] = self.to_frame(level=level).to_csv()
         files["summary.json"] = json.dumps(self.to_dict(level=level), indent=2) + "\n"

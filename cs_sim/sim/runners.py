@@ -13,15 +13,14 @@ same, bit for bit, whatever the engine or the chunking. :func:`simulate`
    :func:`run_chunk` and calls ``progress`` with the size of each finished chunk;
 5. combines the chunks into a :class:`~cs_sim.sim.results.SimulationResult`.
 
-Engines live in one registry (:func:`register_engine`, :func:`engine_names`):
-``"local"`` runs the chunks one after the other in this process; ``"dask"``
-(:mod:`cs_sim.sim.dask`) runs them on a Dask cluster and is imported on first use, so
-importing this module never imports Dask.
+Engines live in one registry, :mod:`cs_sim.sim.registry` (``register_engine``,
+``engine_names``): ``"local"`` (:func:`local_engine`) runs the chunks one after the
+other in this process; ``"dask"`` (:mod:`cs_sim.sim.dask`) runs them on a Dask cluster.
+An engine is imported on first use, so importing this module never imports Dask.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 import math
@@ -35,6 +34,7 @@ import numpy as np
 
 from cs_sim.errors import CsSimError, ScenarioError
 from cs_sim.sim.record import History
+from cs_sim.sim.registry import get_engine
 from cs_sim.sim.results import (
     ChunkResult,
     ComparisonResult,
@@ -43,17 +43,16 @@ from cs_sim.sim.results import (
     combine_chunks,
     paired_differences,
 )
-from cs_sim.sim.scenario import Scenario, load_scenario
+from cs_sim.sim.scenario import Scenario
+from cs_sim.sim.scenario_io import load_scenario
 
 __all__ = [
     "Engine",
     "Progress",
     "RunPlan",
     "compare",
-    "engine_names",
-    "get_engine",
+    "local_engine",
     "plan_chunks",
-    "register_engine",
     "resolve_seed",
     "run_chunk",
     "run_history",
@@ -303,7 +302,8 @@ class Engine(Protocol):
 
     An engine is registered as a function of its options (``engine_options`` of
     :func:`simulate`) returning a context manager that yields an ``Engine`` and closes
-    what it started (a cluster, a client) on exit; see :func:`register_engine`.
+    what it started (a cluster, a client) on exit; see
+    :func:`cs_sim.sim.registry.register_engine`.
     """
 
     #: how many chunks it runs at once (used to plan the chunks)
@@ -336,62 +336,6 @@ class _LocalEngine:
 def local_engine() -> Iterator[Engine]:
     """The ``"local"`` engine: batched arrays in this process (it takes no options)."""
     yield _LocalEngine()
-
-
-#: name -> engine factory, or ``"module:function"`` imported on first use
-_ENGINES: dict[str, EngineFactory | str] = {
-    "local": local_engine,
-    "dask": "cs_sim.sim.dask:dask_engine",
-}
-
-
-def register_engine(name: str, engine: EngineFactory | str) -> None:
-    """Register an engine for ``simulate(..., engine=name)`` (and ``cs-sim --engine``).
-
-    Parameters
-    ----------
-    name : str
-    engine : callable or str
-        A function of the engine's options (keyword arguments, given as
-        ``engine_options``) returning a context manager that yields an :class:`Engine`;
-        or ``"module:function"`` naming one, imported when the engine is first used.
-
-    Examples
-    --------
-    >>> register_engine("ray", "my_package.ray_engine:ray_engine")  # doctest: +SKIP
-    >>> simulate(scenario, replications=100, engine="ray")  # doctest: +SKIP
-    """
-    if not isinstance(name, str) or not name:
-        raise CsSimError(f"engine: a name must be a non-empty string (got {name!r})")
-    _ENGINES[name] = engine
-
-
-def engine_names() -> list[str]:
-    """Return the names of the registered engines, sorted (``"dask"``, ``"local"``, ...)."""
-    return sorted(_ENGINES)
-
-
-def get_engine(name: str) -> EngineFactory:
-    """Return the engine registered as ``name``, importing it on first use.
-
-    Raises
-    ------
-    cs_sim.errors.CsSimError
-        If no engine has this name, or its module cannot be imported.
-    """
-    entry = _ENGINES.get(name)
-    if entry is None:
-        raise CsSimError(
-            f"engine: unknown engine {name!r} (available: {', '.join(engine_names())})"
-        )
-    if isinstance(entry, str):
-        module, _, attr = entry.partition(":")
-        try:
-            entry = getattr(importlib.import_module(module), attr)
-        except ImportError as exc:
-            raise CsSimError(f"engine {name!r}: cannot import {module} ({exc})") from None
-        _ENGINES[name] = entry
-    return entry
 
 
 def _open_engine(name: str, options: Mapping[str, Any]) -> AbstractContextManager[Engine]:
@@ -435,8 +379,9 @@ def simulate(
         Root seed; None draws one from OS entropy (see ``result.seed``). Same seed, same
         numbers, bit for bit, whatever the engine or chunking.
     engine : str, default "local"
-        A registered engine (:func:`engine_names`): ``"local"`` (batched arrays in this
-        process) or ``"dask"`` (a Dask cluster, see :mod:`cs_sim.sim.dask`).
+        A registered engine (:func:`cs_sim.sim.registry.engine_names`): ``"local"``
+        (batched arrays in this process) or ``"dask"`` (a Dask cluster, see
+        :mod:`cs_sim.sim.dask`).
     dataset : cs_sim.io.Dataset, optional
         Starting customers when ``population.source`` is ``dataset`` (default: read
         ``population.dataset`` once).

@@ -1,28 +1,12 @@
 """Scenario specification: a validated, immutable description of one what-if.
 
-A :class:`Scenario` is a pydantic v2 model (``extra="forbid"``, frozen). It is usually
-written as YAML (see ``templates/scenarios/``) and read with :func:`load_scenario`,
-which uses ``yaml.safe_load`` only and turns every validation problem into a
-:class:`~cs_sim.errors.ScenarioError` whose message names the file and the dotted path
-of the bad field, e.g.::
-
-    save_play.yaml: interventions[1].effect.hazard_multiplier: must be > 0 (got -0.2)
-
-Inheritance (``extends``)
--------------------------
-A variant may start with ``extends: baseline.yaml`` (a path relative to the variant's
-file) and give only what changes. The parent (itself possibly extending another file)
-is deep-merged with the variant:
-
-- mappings merge key by key, recursively; a scalar or a list in the variant replaces the
-  parent's value;
-- **lists of named items** (``segments``, ``tiers``, ``interventions``,
-  ``retention_changes``; any list whose items are all mappings with a ``name``) merge
-  *by name*: an item whose name exists in the parent is deep-merged into it (keeping
-  the parent's position), a new name is appended, and an item ``{name: X, remove: true}``
-  deletes X;
-- every other list (e.g. a tier's ``rule``, an intervention's ``condition`` or
-  ``tiers``) is replaced as a whole.
+A :class:`Scenario` is a pydantic v2 model (``extra="forbid"``, frozen): the population,
+the service tiers and their CSM teams, the behavioural parameters, acquisition and the
+plays (time-, data- and trigger-based, :class:`Play`). It is usually written as YAML
+(see ``templates/scenarios/``) and read with :func:`cs_sim.sim.scenario_io.load_scenario`,
+which resolves ``extends`` and turns every validation problem into a
+:class:`~cs_sim.errors.ScenarioError` naming the file and the dotted path of the bad
+field; :mod:`cs_sim.sim.scenario_io` also holds the JSON Schema export.
 
 Triggers and rules are structured data (metric, operator, value), never strings that
 are evaluated.
@@ -30,17 +14,12 @@ are evaluated.
 
 from __future__ import annotations
 
-import difflib
-import json
-import typing
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cs_sim._yaml import load_yaml_mapping
-from cs_sim.errors import ScenarioError
+from cs_sim.tables import CONTRACT_TYPES
 
 __all__ = [
     "Acquisition",
@@ -48,9 +27,9 @@ __all__ = [
     "Condition",
     "Decay",
     "Effect",
-    "Intervention",
     "Loyalty",
     "Onboarding",
+    "Play",
     "Population",
     "RetentionChange",
     "Scenario",
@@ -60,16 +39,13 @@ __all__ = [
     "Tier",
     "TierCondition",
     "Trigger",
-    "load_scenario",
-    "scenario_from_dict",
-    "scenario_json_schema",
 ]
 
 NumOp = Literal["<", "<=", ">", ">=", "==", "!="]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 
-#: metrics a data-based intervention can test (all numeric, evaluated per account-month)
+#: metrics a data-based play can test (all numeric, evaluated per account-month)
 DATA_METRICS = (
     "health",
     "active_share",
@@ -188,14 +164,14 @@ class Tier(_Base):
 
 
 class Schedule(_Base):
-    """Cadence of a time-based intervention: due when tenure % every == offset."""
+    """Cadence of a time-based play: due when tenure % every == offset."""
 
     every_months: int = Field(ge=1)
     offset_months: int = Field(default=0, ge=0)
 
 
 class Trigger(_Base):
-    """Event of a trigger-based intervention.
+    """Event of a trigger-based play.
 
     ``champion_left``: the customer's champion leaves (a random event per account-month);
     ``usage_drop``: active users fell by at least ``threshold`` (a fraction) on last
@@ -237,7 +213,7 @@ class Decay(_Base):
     half_life_months: float = Field(default=3.0, gt=0)
 
 
-class Intervention(_Base):
+class Play(_Base):
     """A CS play: when it fires, who gets it, what it costs and what it does.
 
     ``kind`` is ``time`` (needs ``schedule``), ``data`` (needs ``condition``: all
@@ -271,13 +247,13 @@ class Intervention(_Base):
     decay: Decay = Decay()
 
     @model_validator(mode="after")
-    def _check_kind(self) -> Intervention:
+    def _check_kind(self) -> Play:
         if self.kind == "time" and self.schedule is None:
-            raise ValueError("a time-based intervention needs a 'schedule'")
+            raise ValueError("a time-based play needs a 'schedule'")
         if self.kind == "data" and not self.condition:
-            raise ValueError("a data-based intervention needs a 'condition' (a list)")
+            raise ValueError("a data-based play needs a 'condition' (a list)")
         if self.kind == "trigger" and self.trigger is None:
-            raise ValueError("a trigger-based intervention needs a 'trigger'")
+            raise ValueError("a trigger-based play needs a 'trigger'")
         if self.kind != "time" and self.schedule is not None:
             raise ValueError("'schedule' is only for kind: time")
         if self.kind != "data" and self.condition:
@@ -292,7 +268,7 @@ class Intervention(_Base):
 class Onboarding(_Base):
     """The onboarding programme every new account goes through.
 
-    Compiled into a trigger-based intervention on ``new_account``: a tier whose
+    Compiled into a trigger-based play on ``new_account``: a tier whose
     ``hours`` is 0 (or absent) onboards automatically, the others take CSM hours.
     """
 
@@ -442,9 +418,10 @@ def _default_tiers() -> list[Tier]:
 class Scenario(_Base):
     """A complete, validated what-if: population, tiers and teams, behaviour, plays.
 
-    Build one with :func:`load_scenario` (YAML) or :func:`scenario_from_dict`; the
-    fields are documented in ``templates/scenarios/scenario.schema.json`` and the
-    templates. Instances are immutable; derive a variant with ``model_copy(update=...)``.
+    Build one with :func:`~cs_sim.sim.scenario_io.load_scenario` (YAML) or
+    :func:`~cs_sim.sim.scenario_io.scenario_from_dict`; the fields are documented in
+    ``templates/scenarios/scenario.schema.json`` and the templates. Instances are
+    immutable; derive a variant with :meth:`with_changes`.
     """
 
     name: str = "scenario"
@@ -462,7 +439,7 @@ class Scenario(_Base):
     behaviour: Behaviour = Behaviour()
     acquisition: Acquisition = Acquisition()
     onboarding: Onboarding | None = None
-    interventions: list[Intervention] = Field(default_factory=list)
+    plays: list[Play] = Field(default_factory=list)
     retention_changes: list[RetentionChange] = Field(default_factory=list)
     loyalty: Loyalty = Loyalty()
 
@@ -472,7 +449,7 @@ class Scenario(_Base):
         tier_names = [t.name for t in self.tiers]
         _unique(seg_names, "segments")
         _unique(tier_names, "tiers")
-        _unique([i.name for i in self.interventions], "interventions")
+        _unique([p.name for p in self.plays], "plays")
         _unique([c.name for c in self.retention_changes], "retention_changes")
         if sum(s.share for s in self.segments) <= 0:
             raise ValueError("segments: the shares must not all be 0")
@@ -490,10 +467,10 @@ class Scenario(_Base):
         for i, s in enumerate(self.segments):
             for j, c in enumerate(s.match):
                 _check_categorical(c, seg_names, f"segments[{i}].match[{j}]")
-        for i, iv in enumerate(self.interventions):
-            _check_names(iv.tiers, tier_names, f"interventions[{i}].tiers", "tier")
-            if iv.segments is not None:
-                _check_names(iv.segments, seg_names, f"interventions[{i}].segments", "segment")
+        for i, play in enumerate(self.plays):
+            _check_names(play.tiers, tier_names, f"plays[{i}].tiers", "tier")
+            if play.segments is not None:
+                _check_names(play.segments, seg_names, f"plays[{i}].segments", "segment")
         for i, rc in enumerate(self.retention_changes):
             if rc.tiers is not None:
                 _check_names(rc.tiers, tier_names, f"retention_changes[{i}].tiers", "tier")
@@ -526,14 +503,19 @@ class Scenario(_Base):
         ----------
         changes : mapping
             Nested overrides, e.g. ``{"tiers": [{"name": "high_touch", "team":
-            {"headcount": 8}}]}``.
+            {"headcount": 8}}]}``; ``{"plays": [{"name": "qbr", "remove": True}]}``
+            deletes a play.
 
         Returns
         -------
         Scenario
         """
+        # scenario_io imports this module: import it here, when a variant is derived
+        from cs_sim.sim.scenario_io import deep_merge, rename_deprecated_keys, scenario_from_dict
+
         base = self.model_dump(mode="json")
-        return scenario_from_dict(deep_merge(base, dict(changes)), source=self.name)
+        changes = rename_deprecated_keys(changes, source=self.name)
+        return scenario_from_dict(deep_merge(base, changes), source=self.name)
 
 
 def _unique(names: list[str], where: str) -> None:
@@ -555,7 +537,7 @@ def _check_categorical(c: TierCondition, seg_names: list[str], where: str) -> No
     if c.attribute == "segment":
         _check_names([str(v) for v in values], seg_names, f"{where}.value", "segment")
     elif c.attribute == "contract":
-        _check_names([str(v) for v in values], ["monthly", "annual"], f"{where}.value", "contract")
+        _check_names([str(v) for v in values], list(CONTRACT_TYPES), f"{where}.value", "contract")
 
 
 def _check_month(text: str) -> None:
@@ -565,243 +547,3 @@ def _check_month(text: str) -> None:
         ok = 1 <= int(parts[1]) <= 12
     if not ok:
         raise ValueError(f"start_month: expected 'YYYY-MM' (got {text!r})")
-
-
-# ------------------------------------------------------------------- error formatting
-_TEMPLATES = {
-    "greater_than": "must be > {gt}",
-    "greater_than_equal": "must be >= {ge}",
-    "less_than": "must be < {lt}",
-    "less_than_equal": "must be <= {le}",
-    "too_short": "must have at least {min_length} item(s)",
-    "string_too_short": "must not be empty",
-    "literal_error": "must be one of {expected}",
-}
-
-
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif isinstance(part, str) and ("[" in part or part.startswith("function-")):
-            continue  # union / tagged-union branch names are noise for users
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def _format_error(err: Mapping[str, Any]) -> str:
-    kind = err.get("type", "")
-    ctx = err.get("ctx") or {}
-    loc = _format_loc(tuple(err.get("loc", ())))
-    if kind == "missing":
-        msg = "required field is missing"
-    elif kind == "extra_forbidden":
-        msg = "unknown key" + _did_you_mean(tuple(err.get("loc", ())))
-        msg += " (check the spelling; see templates/scenarios/scenario.schema.json)"
-    elif kind in _TEMPLATES:
-        try:
-            msg = _TEMPLATES[kind].format(**{k: _num(v) for k, v in ctx.items()})
-        except (KeyError, IndexError):
-            msg = str(err.get("msg", kind))
-    elif kind == "value_error":
-        msg = str(err.get("msg", "")).removeprefix("Value error, ")
-        # our cross-field checks put their own path first: "tiers[2].rule: ..."
-        if ": " in msg and not loc:
-            return msg
-    else:
-        msg = str(err.get("msg", kind))
-        msg = msg[:1].lower() + msg[1:]
-    if kind not in ("missing", "extra_forbidden") and "input" in err:
-        value = err["input"]
-        if not isinstance(value, (dict, list)) and "(got " not in msg:
-            msg += f" (got {value!r})"
-    return f"{loc}: {msg}" if loc else msg
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    """The pydantic models an annotation can hold (through lists, dicts, unions)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
-
-
-def _did_you_mean(loc: tuple[Any, ...]) -> str:
-    """Suggest the closest allowed key for an unknown key at ``loc`` (or nothing)."""
-    models: list[type[BaseModel]] = [Scenario]
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        models = [
-            m
-            for model in models
-            if part in model.model_fields
-            for m in _models_in(model.model_fields[part].annotation)
-        ]
-    allowed = sorted({name for model in models for name in model.model_fields})
-    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1) if loc else []
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _num(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _scenario_error(exc: ValidationError, source: str) -> ScenarioError:
-    lines = [f"{source}: {_format_error(e)}" for e in exc.errors(include_url=False)]
-    return ScenarioError("\n".join(lines))
-
-
-# ------------------------------------------------------------------------- loading
-_REMOVE = "remove"
-
-
-def _named_list(value: Any) -> bool:
-    return (
-        isinstance(value, list)
-        and len(value) > 0
-        and all(isinstance(v, dict) and "name" in v for v in value)
-    )
-
-
-def deep_merge(parent: Any, child: Any) -> Any:
-    """Deep-merge ``child`` over ``parent`` with the ``extends`` rules (module docstring).
-
-    Parameters
-    ----------
-    parent, child : Any
-        Plain data (dicts, lists, scalars) as read from YAML.
-
-    Returns
-    -------
-    Any
-        A new merged structure; the inputs are not modified.
-    """
-    if isinstance(parent, dict) and isinstance(child, dict):
-        out = dict(parent)
-        for key, value in child.items():
-            out[key] = deep_merge(parent[key], value) if key in parent else _strip(value)
-        return out
-    if _named_list(child) and (_named_list(parent) or parent == []):
-        out_list = [dict(p) for p in parent]
-        index = {p["name"]: i for i, p in enumerate(out_list)}
-        removed: set[str] = set()
-        for item in child:
-            if item.get(_REMOVE) is True:
-                removed.add(item["name"])
-                continue
-            if item["name"] in index:
-                out_list[index[item["name"]]] = deep_merge(out_list[index[item["name"]]], item)
-            else:
-                index[item["name"]] = len(out_list)
-                out_list.append(_strip(item))
-        return [p for p in out_list if p["name"] not in removed]
-    return _strip(child)
-
-
-def _strip(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_strip(v) for v in value if not (isinstance(v, dict) and v.get(_REMOVE) is True)]
-    return value
-
-
-def _resolve(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
-    source = path.name
-    real = path.resolve()
-    if real in seen:
-        chain = " -> ".join(p.name for p in (*seen, real))
-        raise ScenarioError(f"{source}: extends: circular inheritance ({chain})")
-    data = load_yaml_mapping(path, what="scenario", source=source, error=ScenarioError)
-    parent_ref = data.get("extends")
-    if parent_ref is None:
-        return data
-    if not isinstance(parent_ref, str):
-        raise ScenarioError(f"{source}: extends: must be a file name (got {parent_ref!r})")
-    parent_path = (path.parent / parent_ref).resolve()
-    if not parent_path.exists():
-        raise ScenarioError(f"{source}: extends: file not found ({parent_ref})")
-    parent = _resolve(parent_path, (*seen, real))
-    merged = deep_merge(parent, data)
-    merged["extends"] = parent_ref
-    merged["name"] = data.get("name", path.stem)  # a variant never inherits the name
-    return merged
-
-
-def scenario_from_dict(data: Mapping[str, Any], *, source: str = "scenario") -> Scenario:
-    """Validate plain data into a :class:`Scenario`.
-
-    Parameters
-    ----------
-    data : mapping
-        The scenario as nested dicts/lists (e.g. from YAML or JSON).
-    source : str, optional
-        The name shown at the start of error messages.
-
-    Returns
-    -------
-    Scenario
-
-    Raises
-    ------
-    ScenarioError
-        With one line ``source: dotted.path: problem (got value)`` per problem.
-    """
-    try:
-        return Scenario.model_validate(dict(data))
-    except ValidationError as exc:
-        raise _scenario_error(exc, source) from None
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario YAML file (``yaml.safe_load``), resolving ``extends``.
-
-    Parameters
-    ----------
-    path : str or Path
-        The YAML file. A ``population.dataset`` given relative is made relative to it.
-
-    Returns
-    -------
-    Scenario
-
-    Raises
-    ------
-    ScenarioError
-        If the file is missing, is not YAML, or does not validate; the message names the
-        file and the dotted path of each bad field.
-    """
-    path = Path(path)
-    data = _resolve(path, ())
-    data.setdefault("name", path.stem)
-    pop = data.get("population")
-    if isinstance(pop, dict) and isinstance(pop.get("dataset"), str):
-        ds = Path(pop["dataset"])
-        if not ds.is_absolute():
-            pop = dict(pop, dataset=str((path.parent / ds).resolve()))
-            data["population"] = pop
-    return scenario_from_dict(data, source=path.name)
-
-
-def scenario_json_schema() -> dict[str, Any]:
-    """Return the JSON Schema of a scenario file (for editor completion).
-
-    Returns
-    -------
-    dict
-        A JSON Schema (draft 2020-12) as produced by pydantic, with a title and ``$id``.
-    """
-    schema = Scenario.model_json_schema(mode="validation")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://cs-sim.invalid/scenario.schema.json"
-    schema["title"] = "cs_sim scenario"
-    return schema
-
-
-def scenario_json_schema_text() -> str:
-    """Return :func:`scenario_json_schema` as the exact text of the committed file."""
-    return json.dumps(scenario_json_schema(), indent=2, sort_keys=True) + "\n"

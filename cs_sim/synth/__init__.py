@@ -12,7 +12,7 @@ What comes from the engine and what is added here
 The engine's own numbers are exported unchanged: which accounts exist and when they
 start, their segment, contract, employees, tier, monthly MRR (so the MRR bridge of the
 ``mrr`` table *is* the engine's bridge), active users and seats, tickets (first-contact
-or not, contacts, handle time), NPS and CSAT answers, interventions delivered and the
+or not, contacts, handle time), NPS and CSAT answers, plays delivered and the
 CS costs (the recorded details are drawn by :mod:`cs_sim.sim.record`). This package
 adds, from its own random streams (which never feed back into the dynamics), what the
 engine has no opinion on:

@@ -103,7 +103,8 @@ def default_scenario_path() -> Path:
 
 
 def _resolve_scenario(scenario: Scenario | str | os.PathLike[str] | None) -> tuple[Scenario, str]:
-    from cs_sim.sim.scenario import Scenario, load_scenario
+    from cs_sim.sim.scenario import Scenario
+    from cs_sim.sim.scenario_io import load_scenario
 
     if scenario is None:
         path = default_scenario_path()

@@ -241,10 +241,10 @@ def _tier_rows(
 def _play_rows(sc: Scenario, ds: Dataset) -> list[dict[str, Any]]:
     delivered = (ds.interactions.groupby("intervention").size()
                  if ds.interactions is not None and len(ds.interactions) else pd.Series())
-    rows = [{"intervention": "onboarding", "kind": "trigger (new account)", "tiers": "all",
+    rows = [{"play": "onboarding", "kind": "trigger (new account)", "tiers": "all",
              "delivered": fmt.count(delivered.get("onboarding", 0))}] \
         if sc.onboarding is not None else []
-    for iv in sc.interventions:
-        rows.append({"intervention": iv.name, "kind": iv.kind, "tiers": ", ".join(iv.tiers),
-                     "delivered": fmt.count(delivered.get(iv.name, 0))})
+    for play in sc.plays:
+        rows.append({"play": play.name, "kind": play.kind, "tiers": ", ".join(play.tiers),
+                     "delivered": fmt.count(delivered.get(play.name, 0))})
     return rows

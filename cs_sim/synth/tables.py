@@ -377,7 +377,7 @@ def _surveys(
 def _interactions(
     h: History, ids: np.ndarray, start: np.datetime64, rng: np.random.Generator
 ) -> pd.DataFrame:
-    iv = h.interventions
+    iv = h.plays  # one row per delivered play; the dataset's column keeps its name
     months = iv["month"].to_numpy(dtype=np.int64)
     date = _day_in_month(rng, start, months, max_day=28)
     out = pd.DataFrame({
@@ -385,7 +385,7 @@ def _interactions(
         "date": _ts(date),
         "kind": pd.array(iv["interaction_kind"].to_numpy(dtype=object), dtype="str"),
         "owner_team": pd.array(iv["owner_team"].to_numpy(dtype=object), dtype="str"),
-        "intervention": pd.array(iv["intervention"].to_numpy(dtype=object), dtype="str"),
+        "intervention": pd.array(iv["play"].to_numpy(dtype=object), dtype="str"),
         "_slot": iv["slot"].to_numpy(dtype=np.int64),
     })
     out = out.sort_values(["date", "_slot"], kind="stable", ignore_index=True)
@@ -401,7 +401,7 @@ def _costs(
     first, _ = _month_days(start, np.arange(months))
     return pd.DataFrame({
         "month": _ts(first),
-        "cs_cost": np.round((mon["csm_cost"] + mon["intervention_cost"]).to_numpy(float), 2),
+        "cs_cost": np.round((mon["csm_cost"] + mon["play_cost"]).to_numpy(float), 2),
         "support_cost": np.round(handle.to_numpy(float) / 60.0 * p.support_cost_per_hour, 2),
         "tooling_cost": np.round(mon["programme_cost"].to_numpy(float), 2),
     })

@@ -169,11 +169,11 @@ def ground_truth(
             **{k: v for k, v in b.surveys.model_dump(mode="json").items()
                if k.startswith("csat")},
         },
-        "interventions": {
-            iv.name: {"kind": iv.kind, "tiers": list(iv.tiers), "owner": iv.owner,
-                      **iv.effect.model_dump(mode="json"),
-                      "half_life_months": iv.decay.half_life_months}
-            for iv in scenario.interventions
+        "plays": {
+            play.name: {"kind": play.kind, "tiers": list(play.tiers), "owner": play.owner,
+                        **play.effect.model_dump(mode="json"),
+                        "half_life_months": play.decay.half_life_months}
+            for play in scenario.plays
         },
         "onboarding": None if scenario.onboarding is None else {
             **scenario.onboarding.effect.model_dump(mode="json"),
@@ -238,7 +238,7 @@ def scenario_from_ground_truth(truth: Mapping[str, Any] | str | os.PathLike[str]
     Scenario
         Equal to :attr:`SyntheticCompany.scenario`.
     """
-    from cs_sim.sim.scenario import scenario_from_dict
+    from cs_sim.sim.scenario_io import scenario_from_dict
 
     data = truth if isinstance(truth, Mapping) else load_ground_truth(truth)
     if "scenario" not in data:
@@ -270,7 +270,7 @@ def run_outcomes(h: History) -> dict[str, Any]:
         "mrr_end_first_month": float(mon["mrr_end"].iloc[0]),
         "mrr_end_last_month": float(mon["mrr_end"].iloc[-1]),
         "mean_monthly_logo_churn": float(mon["churned"].sum() / mon["accounts_start"].sum()),
-        "interventions_delivered": {
-            str(k): int(v) for k, v in h.interventions.groupby("intervention").size().items()
+        "plays_delivered": {
+            str(k): int(v) for k, v in h.plays.groupby("play").size().items()
         },
     }
