@@ -7,7 +7,14 @@ headline KPIs are those of the registry (:func:`cs_sim.kpis.register_kpi` adds o
 every figure comes from a :mod:`cs_sim.kpis` function; nothing is computed here but the
 choice of window and the layout.
 
-What a missing optional table prevents is said plainly in ``KpiBaseline.unavailable``.
+The window (see :mod:`cs_sim.kpis.registry`) runs from an opening month to an end
+month; every flow figure covers exactly the months after the opening month, and the
+baseline states them once, at the top. Every "n/a" says why (a missing table, no
+records in the window, a dataset shorter than the figure's window):
+``KpiBaseline.reasons``. Money is in ``KpiBaseline.currency``, shown with every money
+figure. Four definitions follow the ``conventions`` setting
+(:mod:`cs_sim.kpis.conventions`).
+
 The result renders itself: :meth:`KpiBaseline.to_text` (what ``cs-sim kpis`` prints),
 ``to_dict`` (its ``--json``), ``to_frame``, ``write`` (its ``--out``) and an HTML table
 in notebooks, all with the figures shown by :mod:`cs_sim.format`.
@@ -16,6 +23,8 @@ in notebooks, all with the figures shown by :mod:`cs_sim.format`.
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,8 +35,9 @@ from cs_sim.errors import CsSimError, KpiInputError
 from cs_sim.format import percent, style_frame, text_table, to_jsonable, write_files
 from cs_sim.kpis import feedback_themes, product_usage_rate
 from cs_sim.kpis._util import parse_month
+from cs_sim.kpis.conventions import CONVENTIONS, DEFINITIONS, Conventions
 from cs_sim.kpis.registry import KpiWindow, registered_kpis
-from cs_sim.tables import OPTIONAL_TABLES
+from cs_sim.tables import ACCOUNT_TABLES, CURRENCY_CODE, OPTIONAL_TABLES
 
 if TYPE_CHECKING:  # pragma: no cover
     from cs_sim.io import Dataset
@@ -43,6 +53,17 @@ _MONTHLY_UNITS = {
 _BRIDGE_COLUMNS = ("month", "start_mrr", "new", "expansion", "reactivation", "contraction",
                    "churned", "end_mrr")
 _BRIDGE_UNITS = {c: ("month" if c == "month" else "money") for c in _BRIDGE_COLUMNS}
+_METRIC_LABELS = {"net_mrr_churn_rate": "Net MRR churn", "logo_churn_rate": "Logo churn",
+                  "quick_ratio": "Quick ratio", "clv": "CLV"}
+
+
+def _month(ts: pd.Timestamp) -> str:
+    return pd.Timestamp(ts).strftime("%Y-%m")
+
+
+def _wrap(text: str) -> str:
+    """A paragraph wrapped for a terminal (lists are left long, one item a line)."""
+    return textwrap.fill(text, width=92, break_on_hyphens=False, break_long_words=False)
 
 
 @dataclass(frozen=True)
@@ -54,14 +75,14 @@ class KpiBaseline:
     source : str or None
         The dataset folder.
     start, end : pandas.Timestamp
-        The window: the cohort is taken at ``start``; monthly figures cover the months
-        after ``start`` up to and including ``end``.
+        The opening month (cohorts are the accounts paying then) and the last month of
+        the window; the window's months are those after ``start`` up to ``end``.
     by : str or None
         The account column segments were taken from.
     headline : pandas.DataFrame
         One row per registered KPI (index ``kpi``, with ``label`` and ``unit``), one
         column ``all`` plus one per segment. Rates are fractions (0.25 = 25%); NPS and
-        CSAT are on their usual 0-100 scales.
+        CSAT are on their usual 0-100 scales; money in ``currency`` per month.
     monthly : pandas.DataFrame
         Whole-company series, one row per month of the window.
     bridge : pandas.DataFrame
@@ -71,7 +92,17 @@ class KpiBaseline:
     unavailable : dict of str to str
         KPI group -> why it could not be computed (a missing optional table).
     gross_margin : float
-        The gross margin assumed for CLV.
+        The gross margin assumed for CLV (``cs_sim`` conventions).
+    conventions : str
+        Whose metric definitions (:data:`cs_sim.kpis.conventions.CONVENTIONS`).
+    currency : str or None
+        The currency of every money figure (None when the data do not say).
+    reasons : dict of str to dict of str to str
+        KPI -> segment (``all`` or a segment) -> why the figure is n/a.
+    notes : tuple of str
+        How figures treat special cases in these data (e.g. accounts that came back).
+    warnings : tuple of str
+        The dataset's warnings (:attr:`cs_sim.io.Dataset.warnings`).
     """
 
     source: str | None
@@ -84,17 +115,56 @@ class KpiBaseline:
     themes: pd.DataFrame | None
     unavailable: dict[str, str] = field(default_factory=dict)
     gross_margin: float = 0.8
+    conventions: str = "cs_sim"
+    currency: str | None = None
+    reasons: dict[str, dict[str, str]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def segments(self) -> list[str]:
         """The value columns of ``headline``: ``all``, then one per segment."""
         return [c for c in self.headline.columns if c not in ("label", "unit")]
 
+    @property
+    def first_month(self) -> pd.Timestamp:
+        """The first month of the window (the month after ``start``)."""
+        return pd.Timestamp(self.start) + pd.DateOffset(months=1)
+
+    @property
+    def n_months(self) -> int:
+        """How many months the window covers."""
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
+
     def _title(self) -> str:
         return (
             f"KPI baseline of {self.source or 'dataset'}: window "
-            f"{_month(self.start)} .. {_month(self.end)}" + (f", by {self.by}" if self.by else "")
+            f"{_month(self.first_month)} .. {_month(self.end)}"
+            + (f", by {self.by}" if self.by else "")
         )
+
+    def window_text(self) -> str:
+        """The window in words, as the top of :meth:`to_text` states it.
+
+        Returns
+        -------
+        str
+        """
+        n = self.n_months
+        months = (_month(self.end) if n == 1
+                  else f"{_month(self.first_month)} .. {_month(self.end)}")
+        return (
+            f"Window: {months} ({n} month{'s' if n != 1 else ''}). Rates, the bridge, "
+            f"renewals, survey answers, tickets and trials cover these months; retention "
+            f"follows the accounts paying in the opening month {_month(self.start)}; MRR, "
+            f"ARPA, CRC, usage and health are those of {_month(self.end)}."
+        )
+
+    def _money_text(self) -> str:
+        if self.currency:
+            return f"Money: {self.currency} per month."
+        return ("Money: per month, in the currency of the data (not stated: add a currency "
+                "column to mrr, or use --currency).")
 
     def to_frame(self) -> pd.DataFrame:
         """The headline table: raw numbers, one row per KPI, with ``label`` and ``unit``.
@@ -112,9 +182,11 @@ class KpiBaseline:
         Returns
         -------
         dict
-            ``source, window, by, gross_margin, headline`` (KPI -> label, unit and one
-            value per segment), ``monthly, mrr_bridge, feedback_themes`` (lists of
-            records) and ``unavailable``.
+            ``source, window`` (``opening_month``, ``first_month``, ``last_month``,
+            ``months``), ``by, conventions, currency, gross_margin, headline`` (KPI ->
+            label, unit and one value per segment), ``not_available`` (KPI -> segment ->
+            why), ``monthly, mrr_bridge, feedback_themes`` (lists of records),
+            ``unavailable, notes, warnings`` and ``definitions``.
         """
         headline = {
             kpi: {"label": row["label"], "unit": row["unit"],
@@ -123,14 +195,23 @@ class KpiBaseline:
         }
         return to_jsonable({
             "source": self.source,
-            "window": {"start": self.start, "end": self.end},
+            "window": {"opening_month": self.start, "first_month": self.first_month,
+                       "last_month": self.end, "months": self.n_months},
             "by": self.by,
+            "conventions": self.conventions,
+            "currency": self.currency,
             "gross_margin": self.gross_margin,
             "headline": headline,
+            "not_available": self.reasons,
             "monthly": self.monthly.to_dict("records"),
             "mrr_bridge": self.bridge.to_dict("records"),
             "feedback_themes": None if self.themes is None else self.themes.to_dict("records"),
             "unavailable": dict(self.unavailable),
+            "notes": list(self.notes),
+            "warnings": list(self.warnings),
+            "definitions": {d.metric: {"formula": d.formula, "returns": d.returns,
+                                       "source": d.source}
+                            for d in DEFINITIONS if d.conventions == self.conventions},
         })
 
     def _headline_shown(self) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -139,30 +220,76 @@ class KpiBaseline:
         table.index.name, table.columns.name = None, "KPI"
         return table, dict(zip(self.headline["label"], self.headline["unit"], strict=True))
 
+    def _reason_lines(self) -> list[str]:
+        """One line per n/a figure: the company's reason, then segments' own reasons."""
+        lines = []
+        for kpi, by_segment in self.reasons.items():
+            if any(r.startswith("needs the optional table") for r in by_segment.values()):
+                continue  # said once per table under "Not available"
+            label = self.headline.loc[kpi, "label"]
+            if "all" in by_segment:
+                every = len(by_segment) == len(self.segments) > 1
+                lines.append(f"{label}{' (and every segment)' if every else ''}: "
+                             f"{by_segment['all']}")
+                continue
+            lines += [f"{label} ({seg}): {why}" for seg, why in by_segment.items()]
+        return [f"  - {line}" for line in lines]
+
+    def _definitions(self) -> list[str]:
+        out = []
+        for d in DEFINITIONS:
+            if d.conventions != self.conventions:
+                continue
+            formula = d.formula
+            if d.metric == "clv" and "margin" in formula and "no margin" not in formula:
+                formula += f" (gross margin {percent(self.gross_margin, digits=0)})"
+            out.append(f"  - {_METRIC_LABELS[d.metric]}: {formula}; {d.returns}.")
+        return out
+
     def to_text(self) -> str:
         """Render the baseline as plain-text tables for a terminal (``cs-sim kpis``).
 
-        Every figure is shown in its unit (:mod:`cs_sim.format`): percentages as %,
-        money with thousands separators, counts as whole numbers.
+        The window, the currency and the conventions are stated once at the top; every
+        figure is shown in its unit (:mod:`cs_sim.format`): percentages with one
+        decimal, money with thousands separators and the currency, counts as whole
+        numbers. Every n/a is explained below the headline table.
 
         Returns
         -------
         str
         """
         table, units = self._headline_shown()
-        lines = [self._title(), "", text_table(table, row_units=units)]
+        lines = [
+            f"KPI baseline of {self.source or 'dataset'}"
+            + (f", by {self.by}" if self.by else ""),
+            _wrap(self.window_text()),
+            _wrap(f"{self._money_text()} Conventions: {self.conventions} (definitions "
+                  "below)."),
+            "",
+            text_table(table, row_units=units, currency=self.currency),
+        ]
+        reasons = self._reason_lines()
+        if reasons:
+            lines += ["", "n/a (why):", *reasons]
+        if self.notes:
+            lines += ["", "Notes:", *(f"  - {n}" for n in self.notes)]
         bridge = self.bridge[list(_BRIDGE_COLUMNS)]
-        lines += ["", "MRR bridge", text_table(bridge, _BRIDGE_UNITS, index=False)]
-        lines += ["", "Monthly", text_table(self.monthly, _MONTHLY_UNITS, index=False)]
+        lines += ["", "MRR bridge",
+                  text_table(bridge, _BRIDGE_UNITS, index=False, currency=self.currency)]
+        lines += ["", "Monthly",
+                  text_table(self.monthly, _MONTHLY_UNITS, index=False, currency=self.currency)]
         if self.unavailable:
             lines += ["", "Not available:"]
             lines += [f"  - {what}: {why}" for what, why in self.unavailable.items()]
-        lines += ["", f"(CLV assumes a gross margin of {percent(self.gross_margin, digits=0)}.)"]
+        lines += ["", f"Definitions ({self.conventions} conventions):", *self._definitions()]
+        if self.warnings:
+            lines += ["", "Warnings:", *(f"  - {w}" for w in self.warnings)]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         table, units = self._headline_shown()
-        return style_frame(table, row_units=units, caption=self._title()).to_html()
+        return style_frame(table, row_units=units, caption=self._title(),
+                           currency=self.currency).to_html()
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write ``baseline.json``, ``baseline.txt`` and the tables as CSV into ``out_dir``.
@@ -189,23 +316,24 @@ class KpiBaseline:
         return write_files(out_dir, files)
 
 
-def _month(ts: pd.Timestamp) -> str:
-    return pd.Timestamp(ts).strftime("%Y-%m")
-
-
 def _subset(dataset: Dataset, account_ids: pd.Index) -> Dataset:
     """The dataset restricted to some accounts (costs cannot be split and are dropped)."""
     tables: dict[str, Any] = {}
     for name, frame in dataset.tables().items():
-        if name == "costs":
-            continue
-        tables[name] = frame[frame["account_id"].isin(account_ids)]
+        if name in ACCOUNT_TABLES:
+            tables[name] = frame[frame["account_id"].isin(account_ids)]
     return replace(dataset, costs=None, **tables)
 
 
-def _headline(window: KpiWindow) -> dict[str, float]:
-    """The registered KPIs of one (sub)dataset's window."""
-    return {kpi.name: kpi.value(window) for kpi in registered_kpis()}
+def _headline(window: KpiWindow) -> tuple[dict[str, float], dict[str, str]]:
+    """The registered KPIs of one (sub)dataset's window, and why any is n/a."""
+    values, reasons = {}, {}
+    for kpi in registered_kpis():
+        value, why = kpi.evaluate(window)
+        values[kpi.name] = value
+        if why is not None:
+            reasons[kpi.name] = why
+    return values, reasons
 
 
 def _monthly(window: KpiWindow) -> pd.DataFrame:
@@ -240,6 +368,87 @@ def _unavailable(dataset: Dataset) -> dict[str, str]:
     return out
 
 
+def _notes(window: KpiWindow) -> tuple[str, ...]:
+    """How the window's logo churn treated accounts that left and came back."""
+    row = window.retention
+    if not row["start_accounts"] > 0:
+        return ()
+    end = _month(window.end)
+    if window.conventions == "cs_sim":
+        n = int(row["returned_accounts"])
+        if not n:
+            return ()
+        who = "1 account" if n == 1 else f"{n} accounts"
+        return (f"Logo churn (window): {who} paying in {_month(window.start)} left during "
+                f"the window and paid again in {end}; counted as retained (cs_sim "
+                "conventions; chartmogul and baremetrics count each departure).",)
+    events = int(row["churn_events"])
+    text = (f"Logo churn (window) counts each of the {events} churn events of "
+            f"{window.months_text}, also of accounts that came back")
+    if window.conventions == "chartmogul":
+        kept = round(float(row["logo_churn_rate"]) * int(row["start_accounts"]))
+        if events - kept:
+            text += (f", except {events - kept} of accounts that joined in the window "
+                     "(chartmogul conventions)")
+    return (text + ".",)
+
+
+def _plain_window(dataset: Dataset, start: Any, end: Any) -> tuple[pd.Timestamp,
+                                                                     pd.Timestamp, str]:
+    """The opening and last month of the window, checked, and a note on a short default."""
+    months = pd.DatetimeIndex(dataset.mrr["month"])
+    first, last = months.min(), months.max()
+    if first == last:
+        raise CsSimError(
+            f"the mrr data cover one month ({_month(first)}): a baseline compares each "
+            "month with the month before, so it needs at least two months of mrr data; "
+            f"fix: add the months before {_month(first)} to the mrr table"
+        )
+    end_ts = last if end is None else _parse_month(end, "end")
+    note = ""
+    if start is None:
+        start_ts = end_ts - pd.DateOffset(months=12)
+        if start_ts < first:
+            start_ts = first
+            note = (f" The data start in {_month(first)}, so the window is shorter than "
+                    "the default 12 months.")
+    else:
+        start_ts = _parse_month(start, "start")
+    span = f"the mrr data run from {_month(first)} to {_month(last)}"
+    if end_ts > last or end_ts <= first:
+        raise CsSimError(
+            f"end month {_month(end_ts)} (--end) is outside the data: {span}; fix: choose "
+            f"an end month from {_month(first + pd.DateOffset(months=1))} to {_month(last)}"
+        )
+    if start_ts < first:
+        raise CsSimError(
+            f"start month {_month(start_ts)} (--start, the opening month) is before the "
+            f"data: {span}; fix: use --start {_month(first)} or later"
+        )
+    if start_ts >= end_ts:
+        raise CsSimError(
+            f"start month {_month(start_ts)} (--start, the opening month) must be before "
+            f"the end month {_month(end_ts)} (--end); the window is the months after the "
+            f"opening month up to the end; fix: choose a start before {_month(end_ts)}"
+        )
+    return pd.Timestamp(start_ts), pd.Timestamp(end_ts), note
+
+
+def _currency(dataset: Dataset, currency: str | None) -> str | None:
+    if currency is None:
+        return dataset.currency
+    if not re.fullmatch(CURRENCY_CODE, currency):
+        raise CsSimError(f"currency {currency!r} (--currency): write an ISO 4217 code in "
+                         "capitals, e.g. USD or EUR")
+    if dataset.currency is not None and dataset.currency != currency:
+        raise CsSimError(
+            f"the data are in {dataset.currency}, not {currency} (--currency only names the "
+            "currency of data that do not say theirs); fix: leave --currency out, or "
+            f"convert the data with an fx table whose to_currency is {currency}"
+        )
+    return currency
+
+
 def kpi_baseline(
     dataset: Dataset,
     *,
@@ -247,31 +456,38 @@ def kpi_baseline(
     end: Any = None,
     by: str | None = None,
     gross_margin: float = 0.8,
+    conventions: Conventions = "cs_sim",
+    currency: str | None = None,
 ) -> KpiBaseline:
     """Compute the KPI baseline of a dataset over a window, overall and by segment.
 
     The headline holds every registered KPI (:func:`cs_sim.kpis.registered_kpis`).
-    Window figures (NRR, GRR, logo churn, quick ratio) follow
-    :func:`cs_sim.kpis.revenue_retention` from ``start`` to ``end``. Monthly rates are
-    averaged over the months after ``start`` up to ``end``; CLV is
-    ``ARPA(end) x gross_margin / average monthly logo churn``
-    (:func:`cs_sim.kpis.clv_simple`); the renewal rate pools the renewals of those
-    months; voice, support and trial figures pool the
-    responses, tickets and trials dated in the window; MRR, ARPA, CRC, usage and health
-    figures are those of the ``end`` month.
+    The window runs from the opening month ``start`` to ``end``; its months are those
+    after ``start``. Window figures (NRR, GRR, net MRR churn, logo churn, quick ratio)
+    follow :func:`cs_sim.kpis.revenue_retention` from ``start`` to ``end``; monthly
+    rates are averaged over the window's months; CLV is ``ARPA(end) x gross_margin /
+    average monthly logo churn`` (:func:`cs_sim.kpis.clv_by_convention`); the renewal
+    rate pools the renewals of the window's months; voice, support and trial figures
+    pool the responses, tickets opened and trials ended in those months; MRR, ARPA, CRC,
+    usage and health figures are those of the ``end`` month.
 
     Parameters
     ----------
     dataset : cs_sim.io.Dataset
         A validated dataset (:func:`cs_sim.load_dataset`).
     start, end : str or pandas.Timestamp, optional
-        Window months (``"2025-01"``). ``end`` defaults to the last month of the mrr
-        table and ``start`` to 12 months before ``end`` (or the first month, if later).
+        Opening and last month (``"2025-01"``). ``end`` defaults to the last month of
+        the mrr table and ``start`` to 12 months before ``end`` (a 12-month window), or
+        the first month of the data if later.
     by : str, optional
         A column of the accounts table to segment by (``plan``, ``industry``, ``region``
         or a column of your own). Costs cannot be split, so CRC is company-wide only.
     gross_margin : float
         Gross margin for CLV, a fraction in (0, 1].
+    conventions : {"cs_sim", "chartmogul", "baremetrics"}, default "cs_sim"
+        Whose definitions of net MRR churn, logo churn, quick ratio and CLV.
+    currency : str, optional
+        The currency of the money figures when the data do not say (an ISO code).
 
     Returns
     -------
@@ -280,40 +496,44 @@ def kpi_baseline(
     Raises
     ------
     cs_sim.errors.CsSimError
-        If the window is outside the data or ``by`` is not an accounts column.
+        If the window is outside the data, the data have one month only, ``by`` is not
+        an accounts column, or the options are invalid.
     """
     if not 0 < gross_margin <= 1:
-        raise CsSimError(f"gross margin must be a fraction in (0, 1], got {gross_margin}")
-    months = dataset.mrr["month"]
-    first, last = months.min(), months.max()
-    end_ts = last if end is None else _parse_month(end, "end")
-    start_ts = (
-        max(first, end_ts - pd.DateOffset(months=12))
-        if start is None
-        else _parse_month(start, "start")
-    )
-    if not first <= start_ts < end_ts <= last:
-        raise CsSimError(
-            f"window {_month(start_ts)} .. {_month(end_ts)} is not inside the mrr data "
-            f"({_month(first)} .. {_month(last)}); fix: choose a start before the end, "
-            "both within the data"
-        )
+        raise CsSimError(f"gross margin {gross_margin} (--gross-margin) must be a fraction "
+                         "in (0, 1], e.g. 0.8 for 80%")
+    if conventions not in CONVENTIONS:
+        raise CsSimError(f"unknown conventions {conventions!r} (--conventions); use one of "
+                         f"{', '.join(CONVENTIONS)}")
+    money = _currency(dataset, currency)
+    start_ts, end_ts, note = _plain_window(dataset, start, end)
     if by is not None and by not in dataset.accounts.columns:
-        cols = ", ".join(c for c in dataset.accounts.columns if c not in ("account_id", "name"))
-        raise CsSimError(
-            f"cannot segment by '{by}': it is not a column of accounts; "
-            f"fix: use one of {cols} (or add a column to accounts)"
-        )
+        from cs_sim.schema import COLUMNS
 
-    window = KpiWindow(dataset, start_ts, end_ts, gross_margin=gross_margin)
-    columns = {"all": _headline(window)}
+        cols = ", ".join(c for c in dataset.accounts.columns if c not in ("account_id", "name"))
+        optional = {s.name for s in COLUMNS["accounts"] if not s.required}
+        what = (f"'{by}' is an optional accounts column this dataset does not have; fix: add "
+                f"a {by} column to accounts" if by in optional
+                else f"'{by}' is not a column of accounts; fix: use one of {cols} (or add a "
+                "column to accounts)")
+        raise CsSimError(f"cannot segment by '{by}': {what}")
+
+    window = KpiWindow(dataset, start_ts, end_ts, gross_margin=gross_margin,
+                       conventions=conventions)
+    values, why = _headline(window)
+    columns = {"all": values}
+    reasons: dict[str, dict[str, str]] = {k: {"all": r} for k, r in why.items()}
     if by is not None:
         accounts = dataset.accounts
         for segment, group in accounts.groupby(accounts[by].fillna("(none)"), sort=True):
             sub = _subset(dataset, pd.Index(group["account_id"]))
-            columns[str(segment)] = _headline(
-                KpiWindow(sub, start_ts, end_ts, gross_margin=gross_margin)
+            seg_values, seg_why = _headline(
+                KpiWindow(sub, start_ts, end_ts, gross_margin=gross_margin,
+                          conventions=conventions)
             )
+            columns[str(segment)] = seg_values
+            for k, r in seg_why.items():
+                reasons.setdefault(k, {})[str(segment)] = r
 
     kpis = registered_kpis()
     headline = pd.DataFrame(columns, index=pd.Index([k.name for k in kpis], name="kpi"))
@@ -321,7 +541,11 @@ def kpi_baseline(
     headline.insert(1, "unit", [k.unit for k in kpis])
 
     themes = None
-    if window.surveys is not None and len(window.surveys):
+    unavailable = _unavailable(dataset)
+    if window.surveys is not None and "comment" not in window.surveys.columns:
+        unavailable["feedback themes"] = ("needs the optional column 'comment' of the "
+                                          "surveys table")
+    elif window.surveys is not None and len(window.surveys):
         themes = feedback_themes(window.surveys)
     return KpiBaseline(
         source=dataset.source,
@@ -332,8 +556,13 @@ def kpi_baseline(
         monthly=_monthly(window),
         bridge=window.bridge,
         themes=themes,
-        unavailable=_unavailable(dataset),
+        unavailable=unavailable,
         gross_margin=gross_margin,
+        conventions=conventions,
+        currency=money,
+        reasons={k: v for k, v in reasons.items() if v},
+        notes=((note.strip(),) if note else ()) + _notes(window),
+        warnings=tuple(dataset.warnings),
     )
 
 
@@ -342,5 +571,6 @@ def _parse_month(value: Any, name: str) -> pd.Timestamp:
         return parse_month(value, name=f"{name} month")
     except KpiInputError:
         raise CsSimError(
-            f"{name} month {value!r} is not a date; fix: write it as YYYY-MM, e.g. 2025-01"
+            f"{name} month {value!r} (--{name}) is not a month; fix: write it as YYYY-MM, "
+            "e.g. 2025-01"
         ) from None

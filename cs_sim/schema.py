@@ -2,7 +2,10 @@
 
 A dataset is a folder with one file per table (``<table>.csv`` or ``<table>.parquet``).
 ``accounts`` and ``mrr`` are required; the other tables are optional and every
-analysis that needs one says so. The table names, file formats, contract types and
+analysis that needs one says so. Within a table, each column is required or optional
+(:attr:`ColumnSpec.required`); an optional column says what needs it
+(:attr:`ColumnSpec.needed_for`). This module is the one statement of both; the README's
+table of columns is checked against it. The table names, file formats, contract types and
 survey scales come from :mod:`cs_sim.tables` (re-exported here). This module describes
 each table column by column (:class:`ColumnSpec`), the keys, the foreign key to
 ``accounts`` and the value rules, and builds the pandera schemas from that description.
@@ -40,6 +43,7 @@ import pandera.pandas as pa
 
 from cs_sim.tables import (
     CONTRACT_TYPES,
+    CURRENCY_CODE,
     FILE_FORMATS,
     OPTIONAL_TABLES,
     REQUIRED_TABLES,
@@ -50,11 +54,13 @@ from cs_sim.tables import (
 
 __all__ = [
     "ACCOUNTS_SCHEMA",
+    "CURRENCY_PATTERN",
     "CHILD_TABLES",
     "COLUMNS",
     "CONTRACT_TYPES",
     "COSTS_SCHEMA",
     "FILE_FORMATS",
+    "FX_SCHEMA",
     "INTERACTIONS_SCHEMA",
     "MRR_SCHEMA",
     "OPTIONAL_TABLES",
@@ -88,7 +94,10 @@ UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
     "tickets": ("ticket_id",),
     "surveys": ("response_id",),
     "costs": ("month",),
+    "fx": ("currency", "month"),
 }
+#: what a currency code looks like (ISO 4217: three capital letters, e.g. USD, EUR, JPY)
+CURRENCY_PATTERN = rf"^{CURRENCY_CODE}$"
 
 #: how a column is parsed and stored:
 #: ``id``/``str`` -> string (``str`` dtype); ``int`` -> int64; ``float`` -> float64;
@@ -181,6 +190,9 @@ class ColumnSpec:
         Value rules beyond the type.
     description : str
         One line for the documentation.
+    needed_for : str
+        For an optional column: which analyses need it (they say so when it is
+        absent), e.g. ``"--by region"``.
     """
 
     name: str
@@ -189,6 +201,7 @@ class ColumnSpec:
     required: bool = True
     rules: tuple[Rule, ...] = ()
     description: str = ""
+    needed_for: str = ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -223,6 +236,35 @@ def _month_start(table: str) -> Rule:
         check=pa.Check(is_month_start, element_wise=False, error=key),
     )
 
+
+def _currency_rule(table: str, column: str = "currency") -> Rule:
+    key = f"{table}.{column}.iso_code"
+    return Rule(
+        key=key,
+        message="not a currency code (three capital letters, e.g. USD, EUR, JPY)",
+        fix=f"write {column} as an ISO 4217 code in capitals, e.g. USD (not $ or usd)",
+        check=pa.Check.str_matches(CURRENCY_PATTERN, error=key),
+    )
+
+
+def _currency(table: str) -> ColumnSpec:
+    return ColumnSpec(
+        "currency",
+        "str",
+        required=False,
+        rules=(_currency_rule(table),),
+        description="currency of the amounts on the row (ISO code, e.g. USD)",
+        needed_for="datasets in more than one currency (with an fx table); shown with "
+        "every money figure",
+    )
+
+
+_RATE = Rule(
+    key="fx.rate.gt0",
+    message="an exchange rate must be greater than 0",
+    fix="write the rate as the amount of to_currency one unit of currency buys (> 0)",
+    check=pa.Check.gt(0, error="fx.rate.gt0"),
+)
 
 _CONTRACT = Rule(
     key="accounts.contract.isin",
@@ -298,19 +340,31 @@ def _amount(table: str, name: str, what: str, description: str, **kw: bool) -> C
 COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
     "accounts": (
         _id("account_id", "unique account identifier"),
-        ColumnSpec("name", "str", nullable=True, description="account (company) name"),
-        ColumnSpec("industry", "str", nullable=True, description="industry"),
-        _count("accounts", "employees", "employees", "number of employees (>= 1)", minimum=1),
-        ColumnSpec("region", "str", nullable=True, description="sales region"),
-        ColumnSpec("signup_date", "date", description="date the account signed up"),
-        ColumnSpec("plan", "str", nullable=True, description="price plan"),
-        ColumnSpec("contract", "str", rules=(_CONTRACT,), description="monthly or annual"),
-        ColumnSpec("csm_id", "str", nullable=True, description="assigned CSM, if any"),
+        ColumnSpec("name", "str", nullable=True, required=False,
+                   description="account (company) name", needed_for="reading reports"),
+        ColumnSpec("industry", "str", nullable=True, required=False, description="industry",
+                   needed_for="--by industry"),
+        ColumnSpec("employees", "int", nullable=True, required=False,
+                   rules=(_ge("accounts", "employees", 1, "employees"),),
+                   description="number of employees (>= 1)",
+                   needed_for="the simulator's seats when a run starts from your data "
+                   "(1 is assumed without it); --by employees"),
+        ColumnSpec("region", "str", nullable=True, required=False, description="sales region",
+                   needed_for="--by region"),
+        ColumnSpec("signup_date", "date", description="date the account signed up "
+                   "(cohorts and renewal dates start here)"),
+        ColumnSpec("plan", "str", nullable=True, required=False, description="price plan",
+                   needed_for="--by plan"),
+        ColumnSpec("contract", "str", rules=(_CONTRACT,), description="monthly or annual "
+                   "(the renewal rate counts annual contracts)"),
+        ColumnSpec("csm_id", "str", nullable=True, required=False,
+                   description="assigned CSM, if any", needed_for="--by csm_id"),
     ),
     "mrr": (
         _account_id(),
         ColumnSpec("month", "month", rules=(_month_start("mrr"),), description="month"),
         _amount("mrr", "mrr", "MRR", "monthly recurring revenue (>= 0)"),
+        _currency("mrr"),
     ),
     "usage": (
         _account_id(),
@@ -320,22 +374,14 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         _count("usage", "sessions", "sessions", "sessions in the month"),
         _amount("usage", "minutes", "minutes", "minutes on the platform in the month"),
         _count("usage", "key_feature_events", "key feature events", "key-feature uses"),
-        _amount(
-            "usage",
-            "dau",
-            "DAU",
-            "mean daily active users in the month",
-            nullable=True,
-            required=False,
-        ),
-        _amount(
-            "usage",
-            "wau",
-            "WAU",
-            "mean weekly active users in the month",
-            nullable=True,
-            required=False,
-        ),
+        ColumnSpec("dau", "float", nullable=True, required=False,
+                   rules=(_ge("usage", "dau", 0, "DAU"),),
+                   description="mean daily active users in the month",
+                   needed_for="stickiness (DAU/MAU)"),
+        ColumnSpec("wau", "float", nullable=True, required=False,
+                   rules=(_ge("usage", "wau", 0, "WAU"),),
+                   description="mean weekly active users in the month",
+                   needed_for="WAU/MAU"),
     ),
     "tickets": (
         _id("ticket_id", "unique ticket identifier"),
@@ -353,9 +399,8 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("date", "date", description="date of the response"),
         ColumnSpec("kind", "str", rules=(_SURVEY_KIND,), description="nps, csat or ces"),
         ColumnSpec("score", "int", description="score on the kind's scale"),
-        ColumnSpec(
-            "comment", "str", nullable=True, required=False, description="open comment"
-        ),
+        ColumnSpec("comment", "str", nullable=True, required=False,
+                   description="open comment", needed_for="feedback themes"),
     ),
     "trials": (
         _account_id(),
@@ -374,6 +419,18 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         _amount("costs", "cs_cost", "cs_cost", "customer-success cost of the month"),
         _amount("costs", "support_cost", "support_cost", "support cost of the month"),
         _amount("costs", "tooling_cost", "tooling_cost", "tooling cost of the month"),
+        _currency("costs"),
+    ),
+    "fx": (
+        ColumnSpec("currency", "str", rules=(_currency_rule("fx"),),
+                   description="the currency converted from (ISO code)"),
+        ColumnSpec("to_currency", "str", rules=(_currency_rule("fx", "to_currency"),),
+                   description="the reporting currency (one for the whole table)"),
+        ColumnSpec("rate", "float", rules=(_RATE,),
+                   description="amount of to_currency that one unit of currency buys"),
+        ColumnSpec("month", "month", required=False, rules=(_month_start("fx"),),
+                   description="month the rate applies to (without it: every month)",
+                   needed_for="rates that change from month to month"),
     ),
 }
 
@@ -531,3 +588,4 @@ SURVEYS_SCHEMA = SCHEMAS["surveys"]
 TRIALS_SCHEMA = SCHEMAS["trials"]
 INTERACTIONS_SCHEMA = SCHEMAS["interactions"]
 COSTS_SCHEMA = SCHEMAS["costs"]
+FX_SCHEMA = SCHEMAS["fx"]

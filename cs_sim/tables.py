@@ -9,6 +9,8 @@ Examples
 >>> from cs_sim.tables import REQUIRED_TABLES, SURVEY_SCALES
 >>> REQUIRED_TABLES
 ('accounts', 'mrr')
+>>> TABLES[-1]
+'fx'
 >>> SURVEY_SCALES["csat"]
 (1, 5)
 """
@@ -20,8 +22,11 @@ from typing import Literal
 from cs_sim.errors import FileFormatError
 
 __all__ = [
+    "ACCOUNT_TABLES",
     "CONTRACT_TYPES",
+    "CURRENCY_CODE",
     "FILE_FORMATS",
+    "MONEY_COLUMNS",
     "OPTIONAL_TABLES",
     "REQUIRED_TABLES",
     "SURVEY_KINDS",
@@ -41,11 +46,23 @@ TABLES: tuple[str, ...] = (
     "trials",
     "interactions",
     "costs",
+    "fx",
 )
 #: tables a dataset must have
 REQUIRED_TABLES: tuple[str, ...] = ("accounts", "mrr")
 #: tables a dataset may have (every analysis that needs one says so when it is absent)
 OPTIONAL_TABLES: tuple[str, ...] = tuple(t for t in TABLES if t not in REQUIRED_TABLES)
+#: tables with one row per account (or per account event): they have ``account_id``
+ACCOUNT_TABLES: tuple[str, ...] = tuple(t for t in TABLES if t not in ("costs", "fx"))
+
+#: what a currency code looks like (ISO 4217: three capital letters, e.g. USD, EUR, JPY)
+CURRENCY_CODE = r"[A-Z]{3}"
+
+#: table -> its money columns (amounts in the row's ``currency``, per month)
+MONEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "mrr": ("mrr",),
+    "costs": ("cs_cost", "support_cost", "tooling_cost"),
+}
 
 #: a file format a table can be stored in (the file suffix, without the dot)
 FileFormat = Literal["csv", "parquet"]

@@ -433,3 +433,54 @@ def test_interaction_counts(ds):
     assert ds.interactions["owner_team"].value_counts().to_dict() == exp["by_owner_team"]
     assert ds.tickets["category"].value_counts().to_dict() == EXPECTED["support"]["by_category"]
     assert int(ds.tickets["resolved_at"].isna().sum()) == EXPECTED["support"]["open"]
+
+
+# ----------------------------------------------------------------------------------------
+# the baseline window and the metric conventions (sections 19 and 20 of the README)
+# ----------------------------------------------------------------------------------------
+def _inside(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    w = EXPECTED["baseline_window"]
+    first = pd.Timestamp(w["first_month"] + "-01")
+    after = pd.Timestamp(w["last_month"] + "-01") + pd.DateOffset(months=1)
+    return frame[(frame[column] >= first) & (frame[column] < after)]
+
+
+def test_voice_support_and_trials_of_the_window(ds):
+    w = EXPECTED["baseline_window"]
+    surveys = _inside(ds.surveys, "date")
+    got = kpis.nps(surveys.loc[surveys["kind"] == "nps", "score"])
+    assert (got.n, got.promoters, got.passives, got.detractors) == (
+        w["nps"]["n"], w["nps"]["promoters"], w["nps"]["passives"], w["nps"]["detractors"])
+    assert (got.nps, got.ci_low, got.ci_high) == (
+        approx(w["nps"]["nps"]), approx(w["nps"]["ci_low"]), approx(w["nps"]["ci_high"]))
+    assert kpis.csat(surveys.loc[surveys["kind"] == "csat", "score"]) == approx(
+        100 * w["csat"]["csat"])
+    assert kpis.ces(surveys.loc[surveys["kind"] == "ces", "score"]) == approx(w["ces"]["ces"])
+    tickets = _inside(ds.tickets, "opened_at")
+    fcr = kpis.first_contact_resolution(tickets, freq=None).iloc[0]
+    assert (fcr["resolved_tickets"], fcr["first_contact"]) == (
+        w["support"]["resolved"], w["support"]["first_contact_resolved"])
+    aht = kpis.average_handle_time(tickets, freq=None).iloc[0]
+    assert (aht["tickets"], aht["aht"]) == (w["support"]["tickets"], approx(w["support"]["aht"]))
+    trial = kpis.trial_conversion(ds.trials, since="2025-02-01", as_of="2025-06-30",
+                                  by_month=False).iloc[0]
+    assert (trial["trials_ended"], trial["converted"]) == (
+        w["trial_conversion"]["ended"], w["trial_conversion"]["converted"])
+    assert trial["conversion_rate"] == approx(w["trial_conversion"]["trial_conversion"])
+
+
+@pytest.mark.parametrize("conventions", ["cs_sim", "chartmogul", "baremetrics"])
+def test_window_figures_under_each_convention(ds, conventions):
+    c = EXPECTED["conventions"]
+    got = kpis.revenue_retention(ds.mrr, start=c["opening_month"], end=c["end"],
+                                 conventions=conventions).iloc[0]
+    assert (got["start_mrr"], got["start_accounts"]) == (c["start_mrr"], c["start_accounts"])
+    assert (got["churn_events"], got["returned_accounts"], got["reactivation"]) == (
+        c["churn_events"], c["returned_accounts"], c["reactivation"])
+    hand = c[conventions]
+    for key in ("net_mrr_churn_rate", "logo_churn_rate", "quick_ratio"):
+        assert got[key] == approx(hand[key]), key
+    arpa = EXPECTED["clv"]["arpa"]
+    churn = EXPECTED["clv"]["monthly_logo_churn"]
+    assert kpis.clv_by_convention(arpa, churn_rate=churn, gross_margin=0.8,
+                                  conventions=conventions) == approx(hand["clv"])

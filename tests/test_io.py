@@ -240,10 +240,10 @@ def test_tables_module_is_the_one_source() -> None:
     from cs_sim import tables
 
     assert tables.TABLES == ("accounts", "mrr", "usage", "tickets", "surveys", "trials",
-                             "interactions", "costs")
+                             "interactions", "costs", "fx")
     assert tables.REQUIRED_TABLES == ("accounts", "mrr")
     assert tables.OPTIONAL_TABLES == ("usage", "tickets", "surveys", "trials", "interactions",
-                                      "costs")
+                                      "costs", "fx")
     assert tables.FILE_FORMATS == ("csv", "parquet")
     assert tables.CONTRACT_TYPES == ("monthly", "annual")
     assert tables.SURVEY_SCALES == {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
@@ -284,7 +284,7 @@ def test_large_dataset_problems_are_all_counted(tmp_path: Path) -> None:
 
 def test_dataset_tables_and_require(base: Path) -> None:
     ds = load_dataset(base)
-    assert list(ds.tables()) == list(schema.TABLES)
+    assert list(ds.tables()) == [t for t in schema.TABLES if t != "fx"]  # base has no fx
     assert ds.require("usage") is ds.usage
     small = Dataset(accounts=ds.accounts, mrr=ds.mrr, source="somewhere")
     with pytest.raises(MissingTableError) as info:
@@ -300,7 +300,8 @@ def test_dataset_tables_and_require(base: Path) -> None:
 
 
 def test_dataset_table_names_match_schema() -> None:
-    fields = [f for f in Dataset.__dataclass_fields__ if f != "source"]
+    fields = [f for f in Dataset.__dataclass_fields__
+              if f not in ("source", "currency", "warnings")]
     assert tuple(fields) == schema.TABLES
     assert set(schema.REQUIRED_TABLES) | set(schema.OPTIONAL_TABLES) == set(schema.TABLES)
     assert set(schema.CHILD_TABLES) == {
@@ -382,3 +383,103 @@ def test_example_dataset_loads() -> None:
     ds = load_dataset(folder)
     assert len(ds.accounts) >= 12
     assert validate_dataset(folder) == []
+
+
+# ---------------------------------------------------------------------------------------
+# required and optional columns, stated once
+
+
+def test_readme_column_table_is_the_schema() -> None:
+    """The README's table of required and optional columns says what schema.py says."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in readme.split("| table | required columns | optional columns |")[1].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        table, required, optional = (c.strip() for c in line.strip("|").split("|"))
+        rows[table] = (required, optional)
+    assert list(rows) == list(schema.TABLES)
+    for table, specs in schema.COLUMNS.items():
+        req = ", ".join(s.name for s in specs if s.required)
+        opt = ", ".join(s.name for s in specs if not s.required) or "-"
+        assert rows[table] == (req, opt), table
+    for name in ("employees", "region", "industry", "plan", "csm_id"):
+        spec = schema.column_spec("accounts", name)
+        assert not spec.required and spec.needed_for, name
+
+
+def test_accounts_with_only_the_required_columns_load(tmp_path: Path) -> None:
+    files = dict(BASE_FILES)
+    acc = pd.read_csv(write_files(tmp_path / "b", files) / "accounts.csv")
+    files["accounts.csv"] = acc[["account_id", "signup_date", "contract"]].to_csv(index=False)
+    ds = load_dataset(write_files(tmp_path / "ds", files))
+    assert list(ds.accounts.columns) == ["account_id", "signup_date", "contract"]
+    # an optional whole-number column with gaps is a nullable integer, not a float
+    files["accounts.csv"] = acc.assign(employees=[120, None, 800, 40, 8]).to_csv(index=False)
+    ds = load_dataset(write_files(tmp_path / "ds2", files))
+    assert str(ds.accounts["employees"].dtype) == "Int64"
+    assert ds.accounts["employees"].isna().tolist() == [False, True, False, False, False]
+
+
+# ---------------------------------------------------------------------------------------
+# money: currency and fx
+
+
+def _with_currency(tmp_path: Path, codes: list[str], fx: str | None) -> Path:
+    files = dict(BASE_FILES)
+    mrr = pd.read_csv(write_files(tmp_path / "b", dict(BASE_FILES)) / "mrr.csv", dtype=str)
+    files["mrr.csv"] = mrr.assign(currency=codes).to_csv(index=False)
+    if fx is not None:
+        files["fx.csv"] = fx
+    return write_files(tmp_path / "ds", files)
+
+
+def test_one_currency_is_the_dataset_currency(tmp_path: Path) -> None:
+    ds = load_dataset(_with_currency(tmp_path, ["EUR"] * 11, None))
+    assert ds.currency == "EUR" and "mrr_original" not in ds.mrr
+    assert load_dataset(write_files(tmp_path / "none", dict(BASE_FILES))).currency is None
+
+
+def test_fx_converts_to_the_reporting_currency(tmp_path: Path) -> None:
+    # base mrr lines 2-12: A1 x3, A2 x3, A3 x3 (5000, 4500.5, 4500.5), A4 x2
+    codes = ["USD"] * 6 + ["JPY"] * 3 + ["EUR"] * 2
+    fx = ("currency,to_currency,rate,month\n"
+          "JPY,USD,0.0070,2024-01\nJPY,USD,0.0068,2024-02\nJPY,USD,0.0066,2024-03\n"
+          "EUR,USD,1.10,2024-02\nEUR,USD,1.08,2024-03\n")
+    ds = load_dataset(_with_currency(tmp_path, codes, fx))
+    assert ds.currency == "USD"
+    a3 = ds.mrr[ds.mrr["account_id"] == "A3"]
+    assert a3["mrr"].tolist() == pytest.approx([5000 * 0.0070, 4500.5 * 0.0068,
+                                                4500.5 * 0.0066])
+    assert a3["mrr_original"].tolist() == [5000, 4500.5, 4500.5]
+    assert set(a3["currency_original"]) == {"JPY"} and set(ds.mrr["currency"]) == {"USD"}
+    a4 = ds.mrr[ds.mrr["account_id"] == "A4"]
+    assert a4["mrr"].tolist() == pytest.approx([200 * 1.10, 250 * 1.08])
+    a1 = ds.mrr[ds.mrr["account_id"] == "A1"]
+    assert a1["mrr"].tolist() == [1000, 1000, 1200]  # already in USD
+    # one rate per currency, without months
+    ds = load_dataset(_with_currency(tmp_path / "flat", codes,
+                                     "currency,to_currency,rate\nJPY,USD,0.007\nEUR,USD,1.1\n"))
+    assert ds.mrr.loc[ds.mrr["account_id"] == "A4", "mrr"].tolist() == pytest.approx(
+        [220.0, 275.0])
+
+
+def test_fx_problems_name_the_rows_and_the_fix(tmp_path: Path) -> None:
+    codes = ["USD"] * 9 + ["EUR"] * 2
+    fx = "currency,to_currency,rate\nEUR,USD,1.1\nEUR,GBP,0.85\n"
+    problems = validate_dataset(_with_currency(tmp_path, codes, fx))
+    assert len(problems) == 1
+    assert problems[0].file == "fx.csv" and problems[0].rows == (3,)
+    assert "fx converts to more than one currency" in problems[0].message
+
+
+def test_gap_months_and_zero_closing_months_are_warnings(tmp_path: Path) -> None:
+    files = dict(BASE_FILES)
+    files["mrr.csv"] = ("account_id,month,mrr\nA1,2024-01,100\nA1,2024-03,100\n"
+                        "A2,2024-03,50\nA1,2024-04,0\nA2,2024-04,0\n")
+    ds = load_dataset(write_files(tmp_path / "ds", files))
+    assert len(ds.warnings) == 2
+    assert ds.warnings[0].startswith("mrr.csv has no rows for 2024-02 (the data run from "
+                                     "2024-01 to 2024-04)")
+    assert ds.warnings[1].startswith("mrr.csv: in the last month, 2024-04, every row has MRR "
+                                     "0 (2 rows; 2 accounts paid in 2024-03)")

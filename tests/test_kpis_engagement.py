@@ -136,3 +136,12 @@ def test_trial_conversion_hand() -> None:
 def test_trial_conversion_bad_converted() -> None:
     with pytest.raises(KpiInputError, match="converted"):
         trial_conversion(trials_frame().assign(converted=["yes", "no", "y", "n", "y"]))
+
+
+def test_trial_conversion_of_a_window() -> None:
+    """``since`` keeps the trials that ended in the window (months by trial end above)."""
+    # January to March: Jan 0/1, Mar 1/2 -> 1/3; Dec and Apr fall outside
+    out = trial_conversion(trials_frame(), since="2024-01-01", as_of="2024-03-31",
+                           by_month=False).iloc[0]
+    assert (out["trials_ended"], out["converted"]) == (1 + 2, 0 + 1)
+    assert out["conversion_rate"] == pytest.approx(1 / 3)

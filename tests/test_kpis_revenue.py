@@ -399,3 +399,42 @@ def test_attach_joins_and_checks() -> None:
         attach(mrr, pd.concat([hand_accounts(), hand_accounts()]), "plan")
     with pytest.raises(KpiInputError, match="missing column"):
         attach(mrr, hand_accounts(), "region")
+
+
+def test_cohort_retention_by_signup_date() -> None:
+    """Cohorts by signup month (hand calculation on the five accounts above).
+
+    Signups: A 2023-11, D 2023-11 (before the data), B 2024-01, C 2024-01 (pays from
+    February), E 2024-04. The months before the data (2023-11, 2023-12) are unknown.
+    """
+    accounts = hand_accounts().assign(signup_date=pd.to_datetime(
+        ["2023-11-15", "2024-01-10", "2024-01-20", "2023-11-03", "2024-04-02"]))
+    logo = cohort_retention(hand_mrr(), accounts=accounts)
+    assert list(logo.index) == [M("2023-11-01"), M("2024-01-01"), M("2024-04-01")]
+    nan = np.nan
+    # {A, D}: Jan both, Feb A, Mar A, Apr both
+    np.testing.assert_allclose(logo.loc[M("2023-11-01")].to_numpy(), [nan, nan, 1, .5, .5, 1])
+    # {B, C}: Jan B, Feb both, Mar C, Apr C
+    np.testing.assert_allclose(logo.loc[M("2024-01-01")].to_numpy(), [.5, 1, .5, .5, nan, nan])
+    np.testing.assert_allclose(logo.loc[M("2024-04-01")].to_numpy(), [1, nan, nan, nan, nan, nan])
+    rev = cohort_retention(hand_mrr(), kind="revenue", accounts=accounts)
+    # {A, D}: 130 in Jan (the first month with data), 120, 120, 90 + 40 = 130
+    np.testing.assert_allclose(rev.loc[M("2023-11-01")].to_numpy(),
+                               [nan, nan, 1, 120 / 130, 120 / 130, 1])
+    # {B, C}: 50 in Jan, 50 + 80 = 130, 80, 80
+    np.testing.assert_allclose(rev.loc[M("2024-01-01")].to_numpy(),
+                               [1, 130 / 50, 80 / 50, 80 / 50, nan, nan])
+    # without signup dates: the first paid month, as before
+    assert list(cohort_retention(hand_mrr(), accounts=hand_accounts()).index) == [
+        M("2024-01-01"), M("2024-02-01"), M("2024-04-01")]
+
+
+def test_duplicate_rows_are_found_by_counting_cells() -> None:
+    mrr = hand_mrr()
+    dup = pd.concat([mrr, mrr.iloc[[0, 5]]], ignore_index=True)
+    with pytest.raises(KpiInputError, match=r"must be unique; 2 repeated row\(s\), e.g. "
+                                            r"account\(s\) A, B"):
+        mrr_bridge(dup)
+    # months given as text take the same path as parsed months
+    as_text = mrr.assign(month=mrr["month"].dt.strftime("%Y-%m"))
+    pd.testing.assert_frame_equal(mrr_bridge(as_text), mrr_bridge(mrr))

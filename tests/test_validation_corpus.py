@@ -80,7 +80,46 @@ class Case:
     rows: tuple[int, ...] = field(default_factory=tuple)
 
 
+def with_currency(codes: dict[int, str], *, default: str = "USD") -> Callable[[Files], None]:
+    """Add a currency column to mrr.csv: ``default`` on every line but those of ``codes``."""
+
+    def mutate(files: Files) -> None:
+        lines = str(files["mrr.csv"]).rstrip("\n").split("\n")
+        out = [lines[0] + ",currency"]
+        out += [f"{text},{codes.get(i, default)}" for i, text in enumerate(lines[1:], 2)]
+        files["mrr.csv"] = "\n".join(out) + "\n"
+
+    return mutate
+
+
 CASES: list[Case] = [
+    # money: one currency per dataset, unless fx converts (mrr.csv lines 8-10 are A3's)
+    Case(
+        "two_currencies_without_fx",
+        with_currency({8: "JPY", 9: "JPY", 10: "JPY"}),
+        "mrr.csv, column 'currency', lines 8, 9, 10:",
+        ("more than one currency in this dataset (USD on 8 rows, JPY on 3 rows)",
+         "cannot be added up"),
+        "or add an fx table (fx.csv",
+        file="mrr.csv", column="currency", rows=(8, 9, 10),
+    ),
+    Case(
+        "currency_symbol_not_code",
+        with_currency({5: "$"}),
+        "mrr.csv, column 'currency', line 5:",
+        ("not a currency code",),
+        "ISO 4217 code in capitals",
+        file="mrr.csv", column="currency", rows=(5,),
+    ),
+    Case(
+        "fx_without_the_rate_needed",
+        lambda files: (with_currency({11: "EUR", 12: "EUR"})(files),
+                       files.__setitem__("fx.csv", "currency,to_currency,rate\nGBP,USD,1.27\n")),
+        "mrr.csv, column 'currency', lines 11, 12:",
+        ("no exchange rate to USD for EUR",),
+        "add a row to fx.csv for each of EUR",
+        file="mrr.csv", column="currency", rows=(11, 12),
+    ),
     Case(
         "required_table_missing",
         drop("mrr.csv"),

@@ -25,8 +25,16 @@ Parsing rules (CSV; Parquet columns of the right type are taken as they are):
 
 Extra, non-canonical columns are kept as they are (strings when read from CSV).
 
+Money: ``mrr`` and ``costs`` may say their currency in a ``currency`` column. More than
+one currency is a problem unless an ``fx`` table converts them to one reporting
+currency, which is then :attr:`Dataset.currency` (see :mod:`cs_sim.io._currency`).
+Months that change the MRR bridge silently (a month without rows, closing months whose
+rows are all 0) are reported in :attr:`Dataset.warnings`.
+
 Reading the files as they are is :mod:`cs_sim.io._read`; checking their columns, values
-and rules is :mod:`cs_sim.io._check`.
+and rules is :mod:`cs_sim.io._check`; money and currencies :mod:`cs_sim.io._currency`;
+the months of ``mrr`` :mod:`cs_sim.io._gaps`. :mod:`cs_sim.io.intake` turns a client's
+exports into a dataset (``cs-sim import``).
 """
 
 from __future__ import annotations
@@ -40,6 +48,8 @@ import pandas as pd
 
 from cs_sim.errors import CsSimError, DataValidationError, MissingTableError, Problem
 from cs_sim.io._check import CheckedTable, check_table, orphans, schema_module
+from cs_sim.io._currency import convert, reconcile
+from cs_sim.io._gaps import mrr_warnings
 from cs_sim.io._read import locate, read_csv, read_parquet
 from cs_sim.tables import FILE_FORMATS, TABLES, FileFormat, check_file_format
 
@@ -60,10 +70,15 @@ class Dataset:
     ----------
     accounts, mrr : pandas.DataFrame
         The required tables.
-    usage, tickets, surveys, trials, interactions, costs : pandas.DataFrame or None
+    usage, tickets, surveys, trials, interactions, costs, fx : pandas.DataFrame or None
         The optional tables; None when the dataset does not have them.
     source : str, optional
         Where the dataset was read from.
+    currency : str, optional
+        The currency of every money figure (ISO code): the one currency of the data,
+        or the reporting currency of ``fx``; None when the data do not say.
+    warnings : tuple of str
+        Things that are valid but change figures silently (see :mod:`cs_sim.io._gaps`).
 
     Notes
     -----
@@ -80,7 +95,10 @@ class Dataset:
     trials: pd.DataFrame | None = None
     interactions: pd.DataFrame | None = None
     costs: pd.DataFrame | None = None
+    fx: pd.DataFrame | None = None
     source: str | None = field(default=None)
+    currency: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the tables present, by name, in canonical order.
@@ -182,10 +200,18 @@ def _check(path: str | os.PathLike[str]) -> tuple[Dataset | None, list[Problem]]
                 if orphan is not None:
                     problems.append(orphan)
 
+    money = reconcile(tables)
+    problems.extend(money.problems)
     if problems:
         return None, problems
     frames = {name: table.final() for name, table in tables.items()}
-    return Dataset(**frames, source=source), []
+    if money.currency is not None:
+        for name, rates in money.rates.items():
+            frames[name] = convert(name, frames[name], rates, money.currency)
+    warnings = tuple(mrr_warnings(frames["mrr"], file=located["mrr"].name))
+    for warning in warnings:
+        logger.warning(warning)
+    return Dataset(**frames, source=source, currency=money.currency, warnings=warnings), []
 
 
 def validate_dataset(path: str | os.PathLike[str]) -> list[Problem]:
@@ -294,8 +320,8 @@ def write_dataset(
     if existing and not overwrite:
         names = ", ".join(p.name for p in existing)
         raise CsSimError(
-            f"'{folder}' already holds table files ({names}); choose an empty folder or "
-            "pass overwrite=True"
+            f"'{folder}' already holds table files ({names}); choose an empty folder "
+            "(or, from Python, write_dataset(..., overwrite=True))"
         )
     folder.mkdir(parents=True, exist_ok=True)
     for old in existing:

@@ -404,7 +404,8 @@ class CheckedTable:
                 values = self.work[col]
                 kind = specs[col].kind
                 if kind == "int":
-                    values = values.astype("int64")
+                    # a missing value in an optional whole-number column: nullable Int64
+                    values = values.astype("Int64" if values.isna().any() else "int64")
                 elif kind == "bool":
                     values = values.astype(bool)
                 out[col] = values

@@ -78,6 +78,26 @@ def to_month(values: pd.Series | pd.Index | Sequence[Any], *, name: str = "month
     return s.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
 
 
+def month_numbers(values: pd.Series, *, name: str = "month") -> np.ndarray:
+    """Months as int64 counts since 1970-01 (``2024-03`` -> 650), for fast grouping.
+
+    A ``datetime64`` column is converted without parsing (the common case: a loaded
+    table); anything else goes through :func:`to_month`. Raises :class:`KpiInputError`
+    on missing or unreadable values.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values.dtype) and not isinstance(
+        values.dtype, pd.DatetimeTZDtype
+    ):
+        arr = values.to_numpy()
+        if np.isnat(arr).any():
+            raise KpiInputError(
+                f"column {name!r} has {int(np.isnat(arr).sum())} missing value(s)"
+            )
+        return arr.astype("datetime64[M]").astype(np.int64)
+    month = to_month(values, name=name)
+    return month.to_numpy().astype("datetime64[M]").astype(np.int64)
+
+
 def to_period_start(values: pd.Series, freq: str, *, name: str) -> pd.Series:
     """Return the start of each date's period (``freq`` 'M', 'Q' or 'Y') as ``datetime64[ns]``.
 

@@ -235,6 +235,7 @@ def trial_conversion(
     trials: pd.DataFrame,
     *,
     as_of: Any = None,
+    since: Any = None,
     by_month: bool = True,
     by: str | None = None,
 ) -> pd.DataFrame:
@@ -242,7 +243,9 @@ def trial_conversion(
 
     A trial counts once it has ended (``trial_end <= as_of``); trials still running are
     left out, since they may still convert. ``conversion_rate = converted / trials
-    ended``. With ``by_month`` the trials are grouped by the month of ``trial_end``.
+    ended``. With ``since`` only the trials that ended on or after that date count
+    (``since <= trial_end <= as_of``: the trials of a window). With ``by_month`` the
+    trials are grouped by the month of ``trial_end``.
 
     Parameters
     ----------
@@ -250,6 +253,8 @@ def trial_conversion(
         Canonical trials table (``trial_end``, ``converted``; ``by`` if given).
     as_of : date-like, optional
         Cut-off date (inclusive); default: the latest ``trial_end`` (every trial).
+    since : date-like, optional
+        First ``trial_end`` date counted (inclusive); default: every trial.
     by_month : bool, default True
         One row per month of trial end (every month between the first and the last,
         zeros included); False for one row per group.
@@ -280,6 +285,8 @@ def trial_conversion(
         converted = vals.astype(bool).to_numpy()
     cutoff = end.max() if as_of is None else pd.Timestamp(as_of)
     ended = (end <= cutoff).to_numpy()
+    if since is not None:
+        ended = ended & (end >= pd.Timestamp(since)).to_numpy()
     work = pd.DataFrame({"trials_ended": np.ones(int(ended.sum()), dtype=np.int64),
                          "converted": converted[ended].astype(np.int64)})
     for k in keys:

@@ -3,8 +3,8 @@
 :func:`cs_sim.baseline.kpi_baseline` shows every registered KPI, in registration order,
 for the whole company and for each segment. A KPI is a function of a
 :class:`KpiWindow` (a dataset seen through an analysis window, with the tables the
-built-in KPIs share computed once) that returns a number, or NaN when there is nothing
-to measure. Adding a KPI is one call::
+built-in KPIs share computed once) that returns a number, or :class:`NotAvailable`
+saying why there is nothing to measure. Adding a KPI is one call::
 
     from cs_sim.kpis import register_kpi
 
@@ -17,13 +17,24 @@ to measure. Adding a KPI is one call::
         / (w.bridge["new"].sum() + w.bridge["expansion"].sum()),
     )
 
-A KPI whose ``tables`` include an optional table the dataset lacks is NaN, and the
+A KPI whose ``tables`` include an optional table the dataset lacks is n/a, and the
 baseline says which table it needs; its function is only called when every table it
-names is present.
+names is present. A function that returns NaN without a reason gets a generic one
+("nothing to measure in the window"): the built-in KPIs always say why.
+
+The window
+----------
+A window runs from an *opening month* (``start``: the balance the retention figures
+start from; cohorts are the accounts paying then) to ``end``; its months are those
+after the opening month up to and including ``end``. Every flow figure covers exactly
+these months: monthly rates, the bridge, renewals, and the records dated in them
+(survey answers, tickets opened, trials ended). Snapshot figures (MRR, ARPA, CRC,
+usage, health) are those of the ``end`` month.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +46,7 @@ import pandas as pd
 
 from cs_sim.errors import KpiConfigError
 from cs_sim.format import UNITS
+from cs_sim.kpis.conventions import Conventions, check_conventions
 from cs_sim.kpis.engagement import (
     active_users,
     product_usage_rate,
@@ -44,57 +56,134 @@ from cs_sim.kpis.engagement import (
 )
 from cs_sim.kpis.health import health_band_shares, health_score
 from cs_sim.kpis.revenue import mrr_bridge, mrr_by_month, retention_by_month, revenue_retention
-from cs_sim.kpis.value import clv_simple, customer_retention_cost, renewal_rate
+from cs_sim.kpis.value import clv_by_convention, customer_retention_cost, renewal_rate
 from cs_sim.kpis.voice import average_handle_time, first_contact_resolution, voice_by_period
 from cs_sim.tables import TABLES
 
 if TYPE_CHECKING:  # pragma: no cover
     from cs_sim.io import Dataset
 
-__all__ = ["Kpi", "KpiWindow", "register_kpi", "registered_kpis", "unregister_kpi"]
+__all__ = [
+    "Kpi",
+    "KpiWindow",
+    "NotAvailable",
+    "register_kpi",
+    "registered_kpis",
+    "unregister_kpi",
+]
 
 NAN = float("nan")
+_GENERIC = "nothing to measure in the window"
+
+
+@dataclass(frozen=True)
+class NotAvailable:
+    """A KPI's answer when it cannot be computed: why, in words a user understands.
+
+    Parameters
+    ----------
+    reason : str
+        E.g. ``"no NPS answers dated 2025-02-01 .. 2025-06-30 (surveys has no rows)"``.
+    """
+
+    reason: str
+
+
+def _ym(ts: pd.Timestamp) -> str:
+    return f"{pd.Timestamp(ts):%Y-%m}"
+
+
+def _span(dates: pd.Series) -> str:
+    d = pd.to_datetime(dates).dropna()
+    if d.empty:
+        return "no dates"
+    lo, hi = d.min(), d.max()
+    return f"{lo:%Y-%m-%d}" if lo == hi else f"{lo:%Y-%m-%d} .. {hi:%Y-%m-%d}"
 
 
 class KpiWindow:
     """A dataset seen through an analysis window: what a registered KPI is computed from.
 
-    The cohort is taken at ``start``; monthly figures cover the months after ``start``
-    up to and including ``end``; dated records (survey answers, tickets, trials) count
-    from the first day of ``start`` to the last day of ``end``. The tables below are
-    computed on first use and shared by every KPI of the window.
+    See the module docstring for what the window covers. The tables below are computed
+    on first use and shared by every KPI of the window.
 
     Parameters
     ----------
     dataset : cs_sim.io.Dataset
     start, end : pandas.Timestamp
-        First days of the window's first and last months.
+        First days of the opening month and of the window's last month.
     gross_margin : float
         The gross margin assumed for CLV, a fraction.
+    conventions : {"cs_sim", "chartmogul", "baremetrics"}, default "cs_sim"
+        Whose definitions of net MRR churn, logo churn, quick ratio and CLV
+        (:mod:`cs_sim.kpis.conventions`).
     """
 
     def __init__(
-        self, dataset: Dataset, start: pd.Timestamp, end: pd.Timestamp, *, gross_margin: float
+        self,
+        dataset: Dataset,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        *,
+        gross_margin: float,
+        conventions: Conventions = "cs_sim",
     ) -> None:
         self.dataset = dataset
         self.start = start
         self.end = end
         self.gross_margin = gross_margin
+        self.conventions = check_conventions(conventions)
 
+    # --- the months and days of the window
     def in_window(self, months: pd.Series) -> pd.Series:
-        """Mask of the months after ``start`` up to and including ``end``."""
+        """Mask of the window's months: after ``start`` up to and including ``end``."""
         return (months > self.start) & (months <= self.end)
+
+    @property
+    def first_day(self) -> pd.Timestamp:
+        """The first day of the window's first month (the month after ``start``)."""
+        return self.start + pd.DateOffset(months=1)
 
     @property
     def after_end(self) -> pd.Timestamp:
         """The first day after the window (dated records are before it)."""
-        return self.end + pd.offsets.MonthEnd(0) + pd.Timedelta(days=1)
+        return self.end + pd.DateOffset(months=1)
+
+    @property
+    def last_day(self) -> pd.Timestamp:
+        """The last day of the window."""
+        return self.after_end - pd.Timedelta(days=1)
+
+    @property
+    def n_months(self) -> int:
+        """How many months the window covers."""
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
+
+    @property
+    def months_text(self) -> str:
+        """The window's months, e.g. ``"2025-02 .. 2025-06"``."""
+        first = self.first_day
+        return _ym(first) if first == self.end else f"{_ym(first)} .. {_ym(self.end)}"
+
+    @property
+    def days_text(self) -> str:
+        """The window's days, e.g. ``"2025-02-01 .. 2025-06-30"``."""
+        return f"{self.first_day:%Y-%m-%d} .. {self.last_day:%Y-%m-%d}"
 
     def _dated(self, frame: pd.DataFrame | None, column: str) -> pd.DataFrame | None:
         if frame is None:
             return None
-        return frame[(frame[column] >= self.start) & (frame[column] < self.after_end)]
+        return frame[(frame[column] >= self.first_day) & (frame[column] < self.after_end)]
 
+    def dated_reason(self, table: str, column: str, what: str) -> NotAvailable:
+        """Why ``table`` has no ``what`` (e.g. "tickets opened") in the window's days."""
+        frame = getattr(self.dataset, table)
+        if frame is None or not len(frame):
+            return NotAvailable(f"no {what} {self.days_text}: the {table} table has no rows")
+        return NotAvailable(f"no {what} {self.days_text} in {table} (its {column} values "
+                            f"run {_span(frame[column])})")
+
+    # --- tables shared by the KPIs
     @cached_property
     def by_month(self) -> pd.DataFrame:
         """:func:`~cs_sim.kpis.mrr_by_month` of the whole data."""
@@ -102,25 +191,28 @@ class KpiWindow:
 
     @cached_property
     def at_end(self) -> pd.Series | None:
-        """The ``by_month`` row of the ``end`` month (None when no one paid then)."""
+        """The ``by_month`` row of the ``end`` month (None when there is none)."""
         rows = self.by_month[self.by_month["month"] == self.end]
         return None if rows.empty else rows.iloc[0]
 
     @cached_property
     def retention(self) -> pd.Series:
         """:func:`~cs_sim.kpis.revenue_retention` from ``start`` to ``end`` (one row)."""
-        return revenue_retention(self.dataset.mrr, start=self.start, end=self.end).iloc[0]
+        return revenue_retention(self.dataset.mrr, start=self.start, end=self.end,
+                                 conventions=self.conventions).iloc[0]
 
     @cached_property
     def monthly_retention(self) -> pd.DataFrame:
         """One-month :func:`~cs_sim.kpis.retention_by_month` of the window's months."""
-        frame = retention_by_month(self.dataset.mrr, window_months=1)
+        frame = retention_by_month(self.dataset.mrr, window_months=1,
+                                   conventions=self.conventions)
         return frame[self.in_window(frame["month"])]
 
     @cached_property
     def trailing_retention(self) -> pd.Series | None:
-        """Twelve-month retention ending at ``end`` (None without 12 months of data)."""
-        frame = retention_by_month(self.dataset.mrr, window_months=12)
+        """Twelve-month retention ending at ``end`` (None without 13 months of data)."""
+        frame = retention_by_month(self.dataset.mrr, window_months=12,
+                                   conventions=self.conventions)
         rows = frame[frame["month"] == self.end]
         return None if rows.empty else rows.iloc[0]
 
@@ -164,6 +256,14 @@ class KpiWindow:
         rows = usage[usage["month"] == self.end]
         return rows if len(rows) else None
 
+    def usage_reason(self) -> NotAvailable:
+        """Why there is no usage of the ``end`` month."""
+        usage = self.dataset.usage
+        if usage is None or not len(usage):
+            return NotAvailable(f"no usage rows for {_ym(self.end)}: the usage table is empty")
+        return NotAvailable(f"no usage rows for {_ym(self.end)} (usage covers "
+                            f"{_ym(usage['month'].min())} .. {_ym(usage['month'].max())})")
+
     @cached_property
     def health_shares(self) -> pd.DataFrame | None:
         """Health band shares of the ``end`` month (None without usage)."""
@@ -187,9 +287,10 @@ class Kpi:
     unit : str
         How it is shown (one of :data:`cs_sim.format.UNITS`).
     tables : tuple of str
-        The tables it needs; without one of them it is NaN.
+        The tables it needs; without one of them it is n/a.
     compute : callable
-        ``compute(window: KpiWindow) -> float`` (NaN or None when not measurable).
+        ``compute(window: KpiWindow) -> float | NotAvailable`` (NaN or None when not
+        measurable).
     """
 
     name: str
@@ -198,12 +299,28 @@ class Kpi:
     tables: tuple[str, ...]
     compute: Callable[[KpiWindow], Any]
 
-    def value(self, window: KpiWindow) -> float:
-        """The KPI of ``window``: NaN when a table it needs is missing."""
-        if any(getattr(window.dataset, t) is None for t in self.tables):
-            return NAN
+    def evaluate(self, window: KpiWindow) -> tuple[float, str | None]:
+        """The KPI of ``window`` and, when it is n/a, why.
+
+        Returns
+        -------
+        (float, str or None)
+            The value (NaN when n/a) and the reason (None when there is a value).
+        """
+        missing = [t for t in self.tables if getattr(window.dataset, t) is None]
+        if missing:
+            t = missing[0]
+            return NAN, (f"needs the optional table '{t}' ({t}.csv or {t}.parquet), which "
+                         "this dataset does not have")
         result = self.compute(window)
-        return NAN if result is None else float(result)
+        if isinstance(result, NotAvailable):
+            return NAN, result.reason
+        value = NAN if result is None else float(result)
+        return value, (_GENERIC if math.isnan(value) else None)
+
+    def value(self, window: KpiWindow) -> float:
+        """The KPI of ``window``: NaN when it is n/a (see :meth:`evaluate` for why)."""
+        return self.evaluate(window)[0]
 
 
 _REGISTRY: dict[str, Kpi] = {}
@@ -230,10 +347,10 @@ def register_kpi(
     unit : str
         One of :data:`cs_sim.format.UNITS` (``"pct"`` for a fraction shown as %).
     compute : callable
-        ``compute(window: KpiWindow) -> float``; return NaN (or None) when there is
-        nothing to measure.
+        ``compute(window: KpiWindow) -> float``; return :class:`NotAvailable` (or NaN)
+        when there is nothing to measure.
     tables : sequence of str, default ("mrr",)
-        The tables it reads; with an optional one missing the KPI is NaN.
+        The tables it reads; with an optional one missing the KPI is n/a.
     replace : bool, default False
         Replace a KPI of the same name (keeping its place) instead of refusing.
 
@@ -260,8 +377,8 @@ def register_kpi(
         )
     if name in _REGISTRY and not replace:
         raise KpiConfigError(
-            f"KPI {name!r} is already registered; fix: pick another name, pass "
-            "replace=True, or unregister_kpi it first"
+            f"KPI {name!r} is already registered; fix: pick another name, register it "
+            "with replace=True, or unregister_kpi it first"
         )
     kpi = Kpi(name, label, unit, tuple(tables), compute)
     _REGISTRY[name] = kpi
@@ -291,8 +408,24 @@ def registered_kpis() -> tuple[Kpi, ...]:
 
 
 # ----------------------------------------------------------------------- built-in KPIs
-def _get(row: pd.Series | None, key: str) -> float:
-    return NAN if row is None else float(row[key])
+def _at_end(w: KpiWindow, key: str, *, paying: bool = False) -> float | NotAvailable:
+    row = w.at_end
+    if row is None:
+        return NotAvailable(f"the mrr table has no month {_ym(w.end)}")
+    if paying and not row["active_accounts"] > 0:
+        return NotAvailable(f"no account paid in {_ym(w.end)}")
+    return float(row[key])
+
+
+def _window(w: KpiWindow, key: str) -> float | NotAvailable:
+    row = w.retention
+    if not row["start_accounts"] > 0:
+        return NotAvailable(f"no account paid in the opening month {_ym(w.start)}, so there "
+                            "is no cohort to follow")
+    value = float(row[key])
+    if math.isnan(value):
+        return NotAvailable(f"no MRR was gained or lost in {w.months_text}")
+    return value
 
 
 def _mean(series: pd.Series) -> float:
@@ -301,97 +434,174 @@ def _mean(series: pd.Series) -> float:
     return float(values.mean()) if values.size else NAN
 
 
-def _avg_monthly_churn(w: KpiWindow) -> float:
-    return _mean(w.monthly_retention["logo_churn_rate"])
+def _avg_monthly_churn(w: KpiWindow) -> float | NotAvailable:
+    value = _mean(w.monthly_retention["logo_churn_rate"])
+    if math.isnan(value):
+        return NotAvailable(f"no account paid in the months before {w.months_text}")
+    return value
 
 
-def _clv(w: KpiWindow) -> float:
+def _trailing(w: KpiWindow, key: str) -> float | NotAvailable:
+    row = w.trailing_retention
+    if row is None:
+        first = pd.Timestamp(w.dataset.mrr["month"].min())
+        have = (w.end.year - first.year) * 12 + w.end.month - first.month + 1
+        opening = w.end - pd.DateOffset(months=12)
+        return NotAvailable(
+            f"a trailing-12-month figure needs 13 months of mrr data (the opening month "
+            f"{_ym(opening)} and the 12 months {_ym(opening + pd.DateOffset(months=1))} .. "
+            f"{_ym(w.end)}); the data have {have} month{'s' if have != 1 else ''} up to "
+            f"{_ym(w.end)}, from {_ym(first)}")
+    if not row["start_accounts"] > 0:
+        return NotAvailable(f"no account paid in {_ym(row['start_month'])}, twelve months "
+                            f"before {_ym(w.end)}")
+    return float(row[key])
+
+
+def _clv(w: KpiWindow) -> float | NotAvailable:
     churn = _avg_monthly_churn(w)
+    if isinstance(churn, NotAvailable):
+        return churn
+    arpa = _at_end(w, "arpa", paying=True)
+    if isinstance(arpa, NotAvailable):
+        return arpa
     if not churn > 0:
-        return NAN
-    return float(clv_simple(_get(w.at_end, "arpa"), gross_margin=w.gross_margin,
-                            churn_rate=churn))
+        return NotAvailable(f"no logo churn in {w.months_text}: with a churn rate of 0 the "
+                            "expected lifetime is not finite")
+    return float(clv_by_convention(arpa, churn_rate=churn, gross_margin=w.gross_margin,
+                                   conventions=w.conventions))
 
 
-def _renewal_rate(w: KpiWindow) -> float:
-    renewals = renewal_rate(w.dataset.accounts, w.dataset.mrr)
+def _renewal_rate(w: KpiWindow) -> float | NotAvailable:
+    accounts = w.dataset.accounts
+    if not (accounts["contract"] == "annual").any():
+        return NotAvailable("no account has an annual contract (accounts.contract)")
+    renewals = renewal_rate(accounts, w.dataset.mrr)
     renewals = renewals[w.in_window(renewals["month"])]
     due = renewals["up_for_renewal"].sum()
-    return float(renewals["renewed"].sum() / due) if due > 0 else NAN
+    if not due > 0:
+        return NotAvailable(f"no annual contract came up for renewal in {w.months_text}")
+    return float(renewals["renewed"].sum() / due)
 
 
-def _crc(w: KpiWindow) -> float:
+def _crc(w: KpiWindow) -> float | NotAvailable:
     assert w.crc is not None
     rows = w.crc[w.crc["month"] == w.end]
-    return float(rows["crc"].iloc[0]) if len(rows) else NAN
+    costs = w.dataset.costs
+    assert costs is not None
+    if not len(rows):
+        span = (f"costs cover {_ym(costs['month'].min())} .. {_ym(costs['month'].max())}"
+                if len(costs) else "the costs table has no rows")
+        return NotAvailable(f"costs has no row for {_ym(w.end)} ({span})")
+    if not rows["active_accounts"].iloc[0] > 0:
+        return NotAvailable(f"no account paid in {_ym(w.end)}")
+    return float(rows["crc"].iloc[0])
 
 
-def _tickets_kpi(w: KpiWindow, function: Callable[..., pd.DataFrame], column: str) -> float:
+_VOICE = {"nps": ("nps_n", "NPS answers"), "nps_ci_low": ("nps_n", "NPS answers"),
+          "nps_ci_high": ("nps_n", "NPS answers"), "csat": ("csat_n", "CSAT answers"),
+          "ces": ("ces_n", "CES answers")}
+
+
+def _voice(w: KpiWindow, key: str) -> float | NotAvailable:
+    count, what = _VOICE[key]
+    if w.voice is None:
+        return w.dated_reason("surveys", "date", "survey answers dated")
+    if not w.voice[count] > 0:
+        assert w.surveys is not None
+        kinds = w.surveys["kind"].value_counts()
+        have = ", ".join(f"{n:,} {k}" for k, n in kinds.items())
+        return NotAvailable(f"no {what} dated {w.days_text}; surveys has {len(w.surveys):,} "
+                            f"answers in the window ({have})")
+    return float(w.voice[key])
+
+
+def _tickets_kpi(w: KpiWindow, function: Callable[..., pd.DataFrame], column: str,
+                 *, resolved: bool) -> float | NotAvailable:
     if w.tickets is None or not len(w.tickets):
-        return NAN
+        return w.dated_reason("tickets", "opened_at", "tickets opened")
+    if resolved and not w.tickets["resolved_at"].notna().any():
+        return NotAvailable(f"none of the {len(w.tickets)} tickets opened {w.days_text} is "
+                            "resolved yet")
     return float(function(w.tickets, freq=None)[column].iloc[0])
 
 
 def _usage_kpi(
     w: KpiWindow, function: Callable[[pd.DataFrame], pd.DataFrame], column: str
-) -> float:
+) -> float | NotAvailable:
     """``column`` of ``function(usage of the end month)``."""
     if w.usage_end is None:
-        return NAN
-    return float(function(w.usage_end)[column].iloc[0])
+        return w.usage_reason()
+    value = float(function(w.usage_end)[column].iloc[0])
+    if math.isnan(value) and column == "stickiness":
+        if "dau" not in w.usage_end.columns:
+            return NotAvailable("usage has no dau column (mean daily active users), which "
+                                "stickiness needs")
+        return NotAvailable(f"dau is missing for some accounts in {_ym(w.end)}")
+    if math.isnan(value):
+        return NotAvailable(f"no active users or seats in the usage of {_ym(w.end)}")
+    return value
 
 
-def _health(w: KpiWindow, band: str) -> float:
+def _health(w: KpiWindow, band: str) -> float | NotAvailable:
+    if w.usage_end is None:
+        return w.usage_reason()
     shares = w.health_shares
     rows = None if shares is None else shares[shares["band"] == band]
-    return float(rows["share"].iloc[0]) if rows is not None and len(rows) else NAN
+    if rows is None or not len(rows):
+        return NotAvailable(f"no paying account has a health score in {_ym(w.end)}")
+    return float(rows["share"].iloc[0])
 
 
-def _trial_conversion(w: KpiWindow) -> float:
+def _trial_conversion(w: KpiWindow) -> float | NotAvailable:
     trials = w.dataset.trials
-    if trials is None or not len(trials):
-        return NAN
-    as_of = w.after_end - pd.Timedelta(days=1)
-    return float(trial_conversion(trials, as_of=as_of, by_month=False)["conversion_rate"].iloc[0])
+    assert trials is not None
+    ended = trials[(trials["trial_end"] >= w.first_day) & (trials["trial_end"] <= w.last_day)]
+    if not len(ended):
+        return w.dated_reason("trials", "trial_end", "trials that ended")
+    out = trial_conversion(trials, as_of=w.last_day, since=w.first_day, by_month=False)
+    return float(out["conversion_rate"].iloc[0])
 
 
 def _register_builtins() -> None:
     money, pct = "money", "pct"
     builtins: list[tuple[str, str, str, tuple[str, ...], Callable[[KpiWindow], Any]]] = [
-        ("mrr", "MRR at end of window", money, ("mrr",), lambda w: _get(w.at_end, "mrr")),
-        ("arr", "ARR (12 x MRR)", money, ("mrr",), lambda w: _get(w.at_end, "arr")),
+        ("mrr", "MRR at end of window", money, ("mrr",), lambda w: _at_end(w, "mrr")),
+        ("arr", "ARR (12 x MRR)", money, ("mrr",), lambda w: _at_end(w, "arr")),
         ("active_accounts", "Paying accounts", "count", ("mrr",),
-         lambda w: _get(w.at_end, "active_accounts")),
-        ("arpa", "ARPA (per month)", money, ("mrr",), lambda w: _get(w.at_end, "arpa")),
-        ("nrr", "Net revenue retention (window)", pct, ("mrr",),
-         lambda w: _get(w.retention, "nrr")),
+         lambda w: _at_end(w, "active_accounts")),
+        ("arpa", "ARPA (per month)", money, ("mrr",),
+         lambda w: _at_end(w, "arpa", paying=True)),
+        ("nrr", "Net revenue retention (window)", pct, ("mrr",), lambda w: _window(w, "nrr")),
         ("grr", "Gross revenue retention (window)", pct, ("mrr",),
-         lambda w: _get(w.retention, "grr")),
+         lambda w: _window(w, "grr")),
+        ("net_mrr_churn_rate", "Net MRR churn (window)", pct, ("mrr",),
+         lambda w: _window(w, "net_mrr_churn_rate")),
         ("logo_churn_rate", "Logo churn (window)", pct, ("mrr",),
-         lambda w: _get(w.retention, "logo_churn_rate")),
+         lambda w: _window(w, "logo_churn_rate")),
         ("quick_ratio", "Quick ratio (window)", "ratio", ("mrr",),
-         lambda w: _get(w.retention, "quick_ratio")),
+         lambda w: _window(w, "quick_ratio")),
         ("avg_monthly_logo_churn", "Average monthly logo churn", pct, ("mrr",),
          _avg_monthly_churn),
         ("trailing_12m_nrr", "Trailing-12-month NRR", pct, ("mrr",),
-         lambda w: _get(w.trailing_retention, "nrr")),
+         lambda w: _trailing(w, "nrr")),
         ("trailing_12m_grr", "Trailing-12-month GRR", pct, ("mrr",),
-         lambda w: _get(w.trailing_retention, "grr")),
-        ("clv", "CLV (ARPA x margin / monthly churn)", money, ("mrr",), _clv),
+         lambda w: _trailing(w, "grr")),
+        ("clv", "CLV (per customer)", money, ("mrr",), _clv),
         ("renewal_rate", "Renewal rate (annual contracts)", pct, ("accounts", "mrr"),
          _renewal_rate),
         ("crc", "Customer retention cost (per account, month)", money, ("costs", "mrr"), _crc),
-        ("nps", "NPS", "score", ("surveys",), lambda w: _get(w.voice, "nps")),
+        ("nps", "NPS", "score", ("surveys",), lambda w: _voice(w, "nps")),
         ("nps_ci_low", "NPS 95% CI, low", "score", ("surveys",),
-         lambda w: _get(w.voice, "nps_ci_low")),
+         lambda w: _voice(w, "nps_ci_low")),
         ("nps_ci_high", "NPS 95% CI, high", "score", ("surveys",),
-         lambda w: _get(w.voice, "nps_ci_high")),
-        ("csat", "CSAT (top-2-box %)", "score", ("surveys",), lambda w: _get(w.voice, "csat")),
-        ("ces", "CES (mean, 1-7)", "number", ("surveys",), lambda w: _get(w.voice, "ces")),
+         lambda w: _voice(w, "nps_ci_high")),
+        ("csat", "CSAT (top-2-box %)", "score", ("surveys",), lambda w: _voice(w, "csat")),
+        ("ces", "CES (mean, 1-7)", "number", ("surveys",), lambda w: _voice(w, "ces")),
         ("fcr", "First contact resolution", pct, ("tickets",),
-         lambda w: _tickets_kpi(w, first_contact_resolution, "fcr")),
+         lambda w: _tickets_kpi(w, first_contact_resolution, "fcr", resolved=True)),
         ("aht_minutes", "Average handle time (minutes)", "number", ("tickets",),
-         lambda w: _tickets_kpi(w, average_handle_time, "aht")),
+         lambda w: _tickets_kpi(w, average_handle_time, "aht", resolved=False)),
         ("usage_rate", "Product usage rate", pct, ("usage", "mrr"),
          lambda w: _usage_kpi(w, lambda u: product_usage_rate(u, w.dataset.mrr),
                               "usage_rate")),

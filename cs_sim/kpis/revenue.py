@@ -1,11 +1,11 @@
-"""Revenue KPIs: MRR by month, the MRR bridge, revenue retention, cohorts, churn scaling.
+"""Revenue KPIs: MRR by month, the MRR bridge, revenue retention, churn scaling.
 
 All functions take the canonical ``mrr`` table (``account_id``, ``month``, ``mrr``; one row
 per account and month; a missing account-month means MRR 0) and are pure: they never
 modify their input.
 
-Definitions (common SaaS-analytics definitions, as in the project's CONTRACTS.md)
--------------------------------------------------------------------------------
+Definitions (common SaaS-analytics definitions)
+-----------------------------------------------
 An account is *active* (a paying customer) in month m when MRR(m) > 0. For each month m
 the bridge compares every account's MRR at m-1 and at m:
 
@@ -18,12 +18,17 @@ the bridge compares every account's MRR at m-1 and at m:
 so that ``start_mrr + new + expansion + reactivation - contraction - churned == end_mrr``.
 The bridge starts at the second month of the data: the first month only provides the
 opening balance. Months without any row (a gap in the data) are months where every
-account has MRR 0.
+account has MRR 0 (:func:`cs_sim.io.load_dataset` warns about them).
+
+Net MRR churn, logo churn over a window and the quick ratio differ between metric
+providers; the ``conventions`` option picks one set (:mod:`cs_sim.kpis.conventions`).
+Cohort tables are in :mod:`cs_sim.kpis.cohorts`.
 
 Segments (``by``)
 -----------------
 Functions built on the bridge or on cohorts (:func:`mrr_bridge`, :func:`quick_ratio`,
-:func:`revenue_retention`, :func:`retention_by_month`, :func:`cohort_retention`) need a
+:func:`revenue_retention`, :func:`retention_by_month`, and
+:func:`~cs_sim.kpis.cohort_retention`) need a
 *fixed* attribute per account: a segment that changes over time would move MRR between
 segments outside the bridge. They raise :class:`~cs_sim.kpis.KpiInputError` if an
 account's ``by`` value varies; take the attribute from the accounts table with
@@ -42,11 +47,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
 
+import cs_sim.kpis.conventions as conv
 import cs_sim.kpis.formulas as formulas
 from cs_sim.kpis._util import (
     MONEY_SCALE,
@@ -54,6 +60,7 @@ from cs_sim.kpis._util import (
     by_columns,
     check_nonnegative,
     complete_grid,
+    month_numbers,
     parse_month,
     require_columns,
     safe_ratio,
@@ -61,9 +68,9 @@ from cs_sim.kpis._util import (
     to_money_units,
     to_month,
 )
+from cs_sim.kpis.conventions import Conventions, check_conventions
 
 __all__ = [
-    "cohort_retention",
     "mrr_bridge",
     "mrr_by_month",
     "quick_ratio",
@@ -101,24 +108,42 @@ def _month_frame(mrr: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
 
 
 def _build_matrix(mrr: pd.DataFrame, by: str | None) -> _Matrix:
+    """The accounts x months matrix of MRR in millionths (checks the table on the way).
+
+    Cost is linear in the rows: months become integer month numbers without parsing
+    (:func:`~cs_sim.kpis._util.month_numbers`), repeated (account, month) pairs are found
+    by counting the cells of the matrix (``np.bincount``), not by hashing pairs.
+    """
     keys = by_columns(by, mrr, "mrr")
-    month, units = _month_frame(mrr)
+    require_columns(mrr, ["account_id", "month", "mrr"], "mrr")
+    if len(mrr) == 0:
+        raise KpiInputError("mrr: the table is empty; revenue KPIs need at least one row")
+    number = month_numbers(mrr["month"])
+    units = to_money_units(check_nonnegative(mrr["mrr"], column="mrr", table="mrr"))
     if mrr["account_id"].isna().any():
         raise KpiInputError("mrr: column 'account_id' has missing values")
-    dup = pd.DataFrame({"a": mrr["account_id"].to_numpy(), "m": month.to_numpy()}).duplicated()
-    if dup.any():
-        rows = mrr.index[dup.to_numpy()]
-        first = mrr.loc[rows[:3], "account_id"].tolist()
-        raise KpiInputError(
-            f"mrr: (account_id, month) must be unique; {int(dup.sum())} repeated row(s), "
-            f"e.g. account(s) {', '.join(map(str, first))}"
-        )
-    months = pd.date_range(month.min(), month.max(), freq="MS").astype("datetime64[ns]")
+    first, last = int(number.min()), int(number.max())
+    n_months = last - first + 1
+    col = number - first
     codes, accounts = pd.factorize(mrr["account_id"], sort=True)
-    first = months[0]
-    col = ((month.dt.year - first.year) * 12 + (month.dt.month - first.month)).to_numpy()
-    mat = np.zeros((len(accounts), len(months)), dtype=np.int64)
-    mat[codes, col] = units
+    cell = codes.astype(np.int64) * n_months + col
+    counts = np.bincount(cell, minlength=len(accounts) * n_months)
+    if counts.max(initial=0) > 1:
+        dup = counts[cell] > 1
+        rows = mrr.index[dup]
+        shown = mrr.loc[rows[:3], "account_id"].tolist()
+        months_shown = sorted({f"{m:%Y-%m}" for m in to_month(mrr.loc[rows[:3], "month"])})
+        raise KpiInputError(
+            f"mrr: (account_id, month) must be unique; {len(rows) - int((counts > 1).sum())} "
+            f"repeated row(s), e.g. account(s) {', '.join(map(str, shown))} in "
+            f"{', '.join(months_shown)}; keep one row per account and month"
+        )
+    months = pd.DatetimeIndex(
+        np.arange(first, last + 1).astype("datetime64[M]").astype("datetime64[ns]")
+    )
+    mat = np.zeros(len(accounts) * n_months, dtype=np.int64)
+    mat[cell] = units
+    mat = mat.reshape(len(accounts), n_months)
     if keys:
         seg = static_attribute(mrr, by, table="mrr").reindex(accounts)  # type: ignore[arg-type]
         seg_codes, labels = pd.factorize(seg, use_na_sentinel=False)
@@ -167,17 +192,31 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _qr(gain: np.ndarray, loss: np.ndarray) -> np.ndarray:
-    """Quick ratio gain/loss: inf when nothing was lost but something gained, NaN if 0/0."""
-    gain = np.asarray(gain, dtype=float)
-    loss = np.asarray(loss, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(loss > 0, gain / np.where(loss > 0, loss, 1.0), np.nan)
-    return np.where((loss == 0) & (gain > 0), np.inf, out)
+def _events(mat: np.ndarray, s_idx: np.ndarray, e_idx: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Per window s -> e: churn events of accounts that joined in it, returned accounts.
+
+    A churn event is a month in s+1..e where an account paid in the month before and
+    not in the month; an account *joined* in the window when its first paid month is in
+    s+1..e; a *returned* account paid at s and at e but had a churn event in between.
+    """
+    paid = mat > 0
+    n, t = paid.shape
+    cum = np.zeros((n, t), dtype=np.int32)
+    np.cumsum(paid[:, :-1] & ~paid[:, 1:], axis=1, out=cum[:, 1:])
+    events = cum[:, e_idx] - cum[:, s_idx]  # accounts x windows
+    first = np.where(paid.any(axis=1), paid.argmax(axis=1), t)[:, None]
+    joined = (first > s_idx) & (first <= e_idx)
+    returned = (events > 0) & paid[:, s_idx] & paid[:, e_idx]
+    return (events * joined).sum(axis=0), returned.sum(axis=0)
 
 
 def _window_stats(
-    mat: np.ndarray, s_idx: np.ndarray, e_idx: np.ndarray, bridge: dict[str, np.ndarray]
+    mat: np.ndarray,
+    s_idx: np.ndarray,
+    e_idx: np.ndarray,
+    bridge: dict[str, np.ndarray],
+    conventions: Conventions = "cs_sim",
 ) -> dict[str, np.ndarray]:
     """Retention of the cohort active at s over the window s -> e, for arrays of windows."""
     a = mat[:, s_idx]
@@ -193,8 +232,10 @@ def _window_stats(
         cum = np.concatenate([[0], np.cumsum(bridge[name])])  # cum[j] = months 1..j
         return cum[e_idx] - cum[s_idx]
 
-    gain = window_sum("new") + window_sum("expansion")
-    loss = window_sum("contraction") + window_sum("churned")
+    moves = {k: window_sum(k) for k in ("new", "expansion", "contraction", "churned",
+                                        "reactivation")}
+    events = window_sum("churned_accounts")
+    joiner_events, returned = _events(mat, s_idx, e_idx)
     nrr = formulas.nrr(start, end)
     grr = formulas.grr(start, retained)
     return {
@@ -203,12 +244,19 @@ def _window_stats(
         "cohort_end_mrr": end / MONEY_SCALE,
         "retained_mrr": retained / MONEY_SCALE,
         "churned_accounts": lost,
+        "returned_accounts": returned,
+        "churn_events": events,
+        **{k: v / MONEY_SCALE for k, v in moves.items()},
         "nrr": nrr,
         "grr": grr,
         "gross_mrr_churn_rate": 1.0 - grr,
-        "net_mrr_churn_rate": 1.0 - nrr,
-        "logo_churn_rate": formulas.logo_churn(lost, n_start),
-        "quick_ratio": _qr(gain, loss),
+        "net_mrr_churn_rate": conv.net_mrr_churn_rate(
+            start_mrr=start, cohort_end_mrr=end, conventions=conventions, **{
+                k: moves[k] for k in ("churned", "contraction", "expansion", "reactivation")}),
+        "logo_churn_rate": conv.logo_churn_rate(
+            start_accounts=n_start, lost_accounts=lost, churn_events=events,
+            churn_events_of_joiners=joiner_events, conventions=conventions),
+        "quick_ratio": conv.quick_ratio(conventions=conventions, **moves),
     }
 
 
@@ -318,11 +366,16 @@ def mrr_bridge(mrr: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
     return _restore_by_dtype(_concat(frames), mrr, by)
 
 
-def quick_ratio(mrr: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
-    """SaaS quick ratio per month: (new + expansion) / (contraction + churned).
+def quick_ratio(
+    mrr: pd.DataFrame, *, by: str | None = None, conventions: Conventions = "cs_sim"
+) -> pd.DataFrame:
+    """SaaS quick ratio per month: MRR gained / MRR lost.
 
-    Reactivation is left out of the numerator (it is won-back revenue, not growth from
-    new business or existing customers). A value above 1 means the business gains more
+    With the default conventions (``cs_sim``, as Baremetrics) the ratio is
+    ``(new + expansion) / (contraction + churned)``: reactivation is left out of the
+    gains (it is won-back revenue, not growth from new business or existing
+    customers); with ``conventions="chartmogul"`` reactivation counts as a gain (see
+    :mod:`cs_sim.kpis.conventions`). A value above 1 means the business gains more
     recurring revenue than it loses; a common benchmark for growth-stage SaaS is 4.
     The ratio is ``inf`` in a month with gains but no losses, NaN with neither.
 
@@ -332,18 +385,22 @@ def quick_ratio(mrr: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
         Canonical mrr table.
     by : str, optional
         A fixed per-account column to group by (see :func:`mrr_bridge`).
+    conventions : {"cs_sim", "chartmogul", "baremetrics"}, default "cs_sim"
+        Whose definition of the quick ratio.
 
     Returns
     -------
     DataFrame
-        ``[by], month, new, expansion, contraction, churned, quick_ratio``.
+        ``[by], month, new, expansion, reactivation, contraction, churned,
+        quick_ratio``.
     """
+    check_conventions(conventions)
     bridge = mrr_bridge(mrr, by=by)
     keys = [by] if by is not None else []
-    out = bridge[[*keys, "month", "new", "expansion", "contraction", "churned"]].copy()
-    out["quick_ratio"] = _qr(
-        (out["new"] + out["expansion"]).to_numpy(),
-        (out["contraction"] + out["churned"]).to_numpy(),
+    moves = ["new", "expansion", "reactivation", "contraction", "churned"]
+    out = bridge[[*keys, "month", *moves]].copy()
+    out["quick_ratio"] = conv.quick_ratio(
+        conventions=conventions, **{k: out[k].to_numpy() for k in moves}
     )
     return out
 
@@ -354,43 +411,59 @@ def revenue_retention(
     start: Any,
     end: Any,
     by: str | None = None,
+    conventions: Conventions = "cs_sim",
 ) -> pd.DataFrame:
     """Net and gross revenue retention, churn rates and quick ratio over a window.
 
-    The cohort is the set of accounts with MRR > 0 at ``start`` (s); new business won
-    after s is excluded. With MRR_s, MRR_e each cohort account's MRR at s and ``end``
-    (e):
+    The window runs from the opening month ``start`` (s) to ``end`` (e); its months are
+    s+1..e. The cohort is the set of accounts with MRR > 0 at s; new business won
+    after s is excluded. With MRR_s, MRR_e each cohort account's MRR at s and e:
 
     - ``nrr`` = sum(MRR_e) / sum(MRR_s) (net revenue retention; includes expansion and
       reactivation of cohort accounts);
     - ``grr`` = sum(min(MRR_e, MRR_s)) / sum(MRR_s) (gross revenue retention: expansion
-      capped, so GRR <= 1 and GRR <= NRR);
-    - ``gross_mrr_churn_rate`` = 1 - grr; ``net_mrr_churn_rate`` = 1 - nrr (negative
-      when expansion outweighs losses);
-    - ``logo_churn_rate`` = cohort accounts with MRR 0 at e / cohort size;
-    - ``quick_ratio`` = (new + expansion) / (contraction + churned), movements of the
-      MRR bridge summed over months s+1..e (reactivation excluded).
+      capped, so GRR <= 1 and GRR <= NRR); ``gross_mrr_churn_rate`` = 1 - grr.
 
-    These are the common SaaS-analytics definitions of NRR/GRR (also called net and
-    gross dollar retention). Rates are fractions (0.95 = 95%); NaN when the cohort is empty.
+    Three figures follow ``conventions`` (definitions and sources in
+    :data:`cs_sim.kpis.conventions.DEFINITIONS`):
+
+    - ``net_mrr_churn_rate``: ``cs_sim`` 1 - nrr (negative when expansion outweighs
+      losses); ``chartmogul`` (churned + contraction - expansion - reactivation) /
+      MRR_s; ``baremetrics`` (churned + contraction - expansion) / MRR_s, movements of
+      the MRR bridge summed over s+1..e;
+    - ``logo_churn_rate``: ``cs_sim`` cohort accounts with MRR 0 at e / cohort size (an
+      account that left and came back by e is retained: ``returned_accounts`` counts
+      them); ``chartmogul`` churn events in s+1..e, except those of accounts that
+      joined in the window, / cohort size; ``baremetrics`` every churn event / cohort
+      size (``churn_events``);
+    - ``quick_ratio``: (new + expansion [+ reactivation for ``chartmogul``]) /
+      (contraction + churned) of the window's bridge.
+
+    NRR/GRR are the common SaaS-analytics definitions (also called net and gross dollar
+    retention). Rates are fractions (0.95 = 95%); NaN when the cohort is empty.
 
     Parameters
     ----------
     mrr : DataFrame
         Canonical mrr table.
     start, end : str or Timestamp
-        First and last month of the window (e.g. ``'2024-01'``, ``'2024-12'`` for a
-        12-month window), inside the data's month range, ``start < end``.
+        Opening and last month of the window (e.g. ``'2024-01'``, ``'2025-01'`` for the
+        twelve months of 2024 after the opening balance of January), inside the data's
+        month range, ``start < end``.
     by : str, optional
         A fixed per-account column to group by (see :func:`mrr_bridge`).
+    conventions : {"cs_sim", "chartmogul", "baremetrics"}, default "cs_sim"
+        Whose definitions of net MRR churn, logo churn and the quick ratio.
 
     Returns
     -------
     DataFrame
         One row (per ``by`` group): ``[by], start, end, start_accounts, start_mrr,
-        cohort_end_mrr, retained_mrr, churned_accounts, nrr, grr, gross_mrr_churn_rate,
-        net_mrr_churn_rate, logo_churn_rate, quick_ratio``.
+        cohort_end_mrr, retained_mrr, churned_accounts, returned_accounts,
+        churn_events, new, expansion, contraction, churned, reactivation, nrr, grr,
+        gross_mrr_churn_rate, net_mrr_churn_rate, logo_churn_rate, quick_ratio``.
     """
+    check_conventions(conventions)
     s_ts = parse_month(start, name="start")
     e_ts = parse_month(end, name="end")
     if e_ts <= s_ts:
@@ -407,7 +480,7 @@ def revenue_retention(
     frames = []
     for label, rows in m.groups:
         mat = m.units[rows]
-        stats = _window_stats(mat, s_idx, e_idx, _bridge_units(mat))
+        stats = _window_stats(mat, s_idx, e_idx, _bridge_units(mat), conventions)
         data = {"start": [s_ts], "end": [e_ts], **stats}
         frames.append(_frame(data, by, label))
     return _restore_by_dtype(_concat(frames), mrr, by)
@@ -418,6 +491,7 @@ def retention_by_month(
     *,
     window_months: int = 1,
     by: str | None = None,
+    conventions: Conventions = "cs_sim",
 ) -> pd.DataFrame:
     """Revenue retention per month over a trailing window (monthly or trailing-12).
 
@@ -435,15 +509,17 @@ def retention_by_month(
         Window length in months (>= 1).
     by : str, optional
         A fixed per-account column to group by (see :func:`mrr_bridge`).
+    conventions : {"cs_sim", "chartmogul", "baremetrics"}, default "cs_sim"
+        As for :func:`revenue_retention`.
 
     Returns
     -------
     DataFrame
         One row per (``by``, month) from month ``first + window_months`` on (months
-        without a full window are left out): ``[by], month, start_month,
-        start_accounts, start_mrr, cohort_end_mrr, retained_mrr, churned_accounts, nrr,
-        grr, gross_mrr_churn_rate, net_mrr_churn_rate, logo_churn_rate, quick_ratio``.
+        without a full window are left out): ``[by], month, start_month`` and the
+        columns of :func:`revenue_retention` after ``end``.
     """
+    check_conventions(conventions)
     if not isinstance(window_months, (int, np.integer)) or window_months < 1:
         raise KpiInputError(f"window_months must be an integer >= 1, got {window_months!r}")
     m = _build_matrix(mrr, by)
@@ -453,7 +529,7 @@ def retention_by_month(
     frames = []
     for label, rows in m.groups:
         mat = m.units[rows]
-        stats = _window_stats(mat, s_idx, e_idx, _bridge_units(mat))
+        stats = _window_stats(mat, s_idx, e_idx, _bridge_units(mat), conventions)
         data = {"month": m.months[e_idx], "start_month": m.months[s_idx], **stats}
         frames.append(_frame(data, by, label))
     return _restore_by_dtype(_concat(frames), mrr, by)
@@ -507,73 +583,3 @@ def scale_churn_rate(
     if arr.ndim == 0:
         return float(scaled)
     return scaled
-
-
-def cohort_retention(
-    mrr: pd.DataFrame,
-    *,
-    kind: Literal["logo", "revenue"] = "logo",
-    by: str | None = None,
-) -> pd.DataFrame:
-    """Cohort retention table: cohorts by first paid month x months since start.
-
-    An account's cohort is its first month with MRR > 0. For cohort c and k months
-    later:
-
-    - ``kind='logo'``: share of the cohort's accounts with MRR > 0 at c + k;
-    - ``kind='revenue'``: cohort's total MRR at c + k / cohort's MRR at c (net revenue
-      retention of the cohort, expansion and reactivation included).
-
-    Column 0 is 1.0 by construction. Cells beyond the last month of the data are NaN.
-    Accounts already paying in the first month of the data form that month's cohort
-    even though they may have started earlier (left-censored); read that row with care.
-
-    Parameters
-    ----------
-    mrr : DataFrame
-        Canonical mrr table.
-    kind : {'logo', 'revenue'}, default 'logo'
-        Count accounts or revenue.
-    by : str, optional
-        A fixed per-account column to group by (see :func:`mrr_bridge`); it becomes
-        the first index level.
-
-    Returns
-    -------
-    DataFrame
-        Index ``cohort`` (first paid month; ``[by, cohort]`` when grouped), columns
-        ``0 .. n_months - 1`` named ``months_since_start``, values fractions.
-    """
-    if kind not in ("logo", "revenue"):
-        raise KpiInputError(f"kind must be 'logo' or 'revenue', got {kind!r}")
-    m = _build_matrix(mrr, by)
-    mat = m.units
-    n_months = mat.shape[1]
-    paid = mat > 0
-    ever = paid.any(axis=1)
-    first = np.argmax(paid, axis=1)
-    idx = first[:, None] + np.arange(n_months)[None, :]
-    valid = idx < n_months
-    taken = np.take_along_axis(mat, np.minimum(idx, n_months - 1), axis=1)
-    if kind == "logo":
-        values = np.where(valid, (taken > 0).astype(float), np.nan)
-    else:
-        values = np.where(valid, taken.astype(float), np.nan)
-    frame = pd.DataFrame(values, columns=pd.RangeIndex(n_months, name="months_since_start"))
-    frame["cohort"] = m.months[first]
-    keys: list[str] = []
-    if by is not None:
-        seg = np.empty(len(m.accounts), dtype=object)
-        for label, rows in m.groups:
-            seg[rows] = label
-        frame[by] = seg
-        keys = [by]
-    frame = frame[ever]
-    summed = frame.groupby([*keys, "cohort"], dropna=False).sum(min_count=1)
-    if kind == "logo":
-        sizes = frame.groupby([*keys, "cohort"], dropna=False).size()
-        table = summed.div(sizes, axis=0)
-    else:
-        table = summed.div(summed[0], axis=0)
-    table.columns = pd.RangeIndex(n_months, name="months_since_start")
-    return table
