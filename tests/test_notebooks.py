@@ -94,3 +94,110 @@ def test_what_if_notebook_reproduces_cs_sim_compare(tmp_path: Path) -> None:
     shown = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
     nrr_diff = direct.loc["nrr", "diff"]
     assert f"{nrr_diff:.6f}"[:7] in shown or f"{nrr_diff:.6e}"[:6] in shown
+
+
+def _run_from_root(name: str, tmp_path: Path, parameters: dict) -> list[dict]:
+    """Execute a notebook with papermill from the repository root; return its outputs."""
+    import papermill as pm
+
+    out = tmp_path / name
+    pm.execute_notebook(ROOT / "notebooks" / name, out, parameters=parameters, cwd=str(ROOT),
+                        progress_bar=False, kernel_name="python3")
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+    return outputs
+
+
+def test_research_notebook_shows_the_package_figures(tmp_path: Path) -> None:
+    import cs_sim
+    from cs_sim.format import fmt
+    from cs_sim.research import analyse_research
+
+    outputs = _run_from_root("01_research.ipynb", tmp_path,
+                             {"data_path": "data/example", "by": "plan"})
+    direct = analyse_research(cs_sim.load_dataset(ROOT / "data" / "example"), by="plan")
+    shown = [o.get("data", {}).get("text/plain", "") for o in outputs]
+    tickets = next(t for t in shown if t.startswith("Support tickets by segment"))
+    row = next(line for line in tickets.splitlines() if line.startswith("enterprise"))
+    assert fmt(direct.tickets.loc["enterprise", "aht"], "number") in row  # 36.29
+    assert fmt(direct.tickets.loc["enterprise", "fcr"], "pct") in row  # 33.3%
+    assert "{" not in "\n".join(shown) and "e-0" not in "\n".join(shown)
+
+
+def test_segmentation_notebook_shows_the_package_figures(tmp_path: Path) -> None:
+    import cs_sim
+    from cs_sim.format import fmt
+    from cs_sim.segmentation import compare_segmentations
+
+    outputs = _run_from_root("02_segmentation.ipynb", tmp_path, {"data_path": "data/example"})
+    direct = compare_segmentations(cs_sim.load_dataset(ROOT / "data" / "example"))
+    html = "\n".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    top = direct.table.iloc[0]
+    assert f">{fmt(top['churn_explained'], 'pct')}<" in html
+    assert "Recommendation" in html and "cs-persona" in html
+
+
+STRATEGY_NOTEBOOKS = ["04_maturity.ipynb", "05_journey.ipynb", "07_plan.ipynb"]
+
+
+@pytest.mark.parametrize("name", STRATEGY_NOTEBOOKS)
+def test_strategy_notebook_parameters_are_typed_and_commented(name: str) -> None:
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    lines = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.startswith("#")]
+    tree = ast.parse(cell.source)
+    assert all(isinstance(n, ast.AnnAssign) for n in tree.body), "every name typed"
+    assert len(lines) == len(tree.body) and all(" # " in ln for ln in lines), "commented"
+    sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "resolve_path(" in sources  # paths through cs_sim.paths
+
+
+def test_maturity_notebook_shows_the_package_figures(tmp_path: Path) -> None:
+    import cs_sim
+    from cs_sim.format import fmt
+    from cs_sim.maturity import assess_maturity
+    from cs_sim.models import validate_health_score
+
+    answers = "tests/data/maturity_predictive.yaml"
+    outputs = _run_from_root("04_maturity.ipynb", tmp_path,
+                             {"data_path": "data/example", "answers_path": answers})
+    ds = cs_sim.load_dataset(ROOT / "data" / "example")
+    direct = assess_maturity(ROOT / answers, dataset=ds,
+                             health_validation=validate_health_score(ds))
+    shown = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert repr(direct) in shown  # stage, self-assessed stage, mean score, roadmap steps
+    html = "\n".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    grr = direct.focus_metrics.set_index("metric").loc["grr", "value"]
+    assert f">{fmt(grr, 'pct')}<" in html
+
+
+def test_journey_notebook_shows_the_package_figures(tmp_path: Path) -> None:
+    import cs_sim
+    from cs_sim.format import fmt
+    from cs_sim.journey import journey_map
+
+    outputs = _run_from_root("05_journey.ipynb", tmp_path, {"data_path": "data/example"})
+    direct = journey_map(cs_sim.load_dataset(ROOT / "data" / "example"))
+    html = "\n".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    assert f">{fmt(direct.stages.loc['adoption', 'conversion_rate'], 'pct')}<" in html  # 62.5%
+    assert f">{fmt(direct.stages.loc['service', 'entered'], 'count')}<" in html
+
+
+def test_plan_notebook_shows_the_package_figures(tmp_path: Path) -> None:
+    import cs_sim
+    from cs_sim.baseline import kpi_baseline
+    from cs_sim.format import fmt
+
+    out = tmp_path / "plan"
+    outputs = _run_from_root("07_plan.ipynb", tmp_path,
+                             {"data_path": "data/example", "out_dir": str(out)})
+    ds = cs_sim.load_dataset(ROOT / "data" / "example")
+    nrr = kpi_baseline(ds).headline.loc["nrr", "all"]
+    html = "\n".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    assert f"NRR (baseline window): <b>{fmt(nrr, 'pct')}</b>" in html
+    shown = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert "parts=8" in shown
+    written = (out / "strategy_plan.md").read_text()
+    assert all(f"## {i}. " in written for i in range(1, 9))
