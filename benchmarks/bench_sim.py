@@ -3,8 +3,9 @@
 Targets (DESIGN.md, "The simulator"):
 
 1. 5,000 accounts x 24 months x 20 replications, full scenario (three tiers, onboarding
-   and four plays: time-, data- and trigger-based, CSM and automated) in < 0.5 s of
-   simulation time in a warm process;
+   and four plays: time-, data- and trigger-based, CSM and automated), after the default
+   warm-up (36 months before the horizon, nothing reported), in < 0.5 s of simulation
+   time in a warm process;
 2. >= 30x faster than the agent-per-process oracle design (tests/sim_oracle.py) on the
    same work: the oracle is timed on a fraction (500 accounts, 2 replications) and
    extrapolated linearly in accounts x replications, as stated in the output;
@@ -35,6 +36,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the oracle lives with the tests
 
 from cs_sim.sim import simulate  # noqa: E402
 from cs_sim.sim.engine import run_engine  # noqa: E402
+from cs_sim.sim.handover import clear_warmup_cache  # noqa: E402
 from cs_sim.sim.scenario import Scenario  # noqa: E402
 from cs_sim.sim.scenario_io import load_scenario  # noqa: E402
 
@@ -92,17 +94,28 @@ def main() -> int:
 
     sc = bench_scenario(5000, 24)
     plays = [(p.name, p.kind, p.owner) for p in sc.plays]
-    print(f"scenario: {sc.population.n_accounts} accounts, {sc.horizon_months} months, "
-          f"tiers {[t.name for t in sc.tiers]}, onboarding + plays {plays}")
+    print(f"scenario: {sc.population.n_accounts} accounts, {sc.horizon_months} months after "
+          f"a warm-up of {sc.warmup()}, tiers {[t.name for t in sc.tiers]}, onboarding + "
+          f"plays {plays}")
     reps = tuple(range(20))
-    run_engine(sc, 1, reps[:2])  # warm-up: imports, caches
-    eng = best_of(lambda: run_engine(sc, 1, reps), args.repeat)
+    run_engine(sc, 1, reps[:2])  # warm-up of the process: imports, caches
+
+    def cold() -> object:  # the simulation's warm-up computed afresh, as in a new session
+        clear_warmup_cache()
+        return run_engine(sc, 1, reps)
+
+    eng = best_of(cold, args.repeat)
+    kept = best_of(lambda: run_engine(sc, 1, reps), args.repeat)
     sim = best_of(lambda: simulate(sc, replications=20, seed=1), 3)
     res = simulate(sc, replications=20, seed=1)
     s = res.summary()
     ok = "OK" if min(eng.wall, eng.cpu) < TARGET_S else "MISSED"
-    print(f"[1] 5,000 x 24 x 20 engine: {eng} (target < {TARGET_S} s: {ok})")
-    print(f"    with tidy frames (simulate): {sim}")
+    print(f"[1] 5,000 x 24 x 20 engine, with the warm-up: {eng} (target < {TARGET_S} s: {ok})")
+    print(f"    with the warm-up kept from an earlier run (compare, interactive re-runs): "
+          f"{kept}")
+    alone = best_of(lambda: run_engine(sc.with_changes({"warmup_months": 0}), 1, reps), 3)
+    print(f"    the horizon alone (warmup_months: 0): {alone}")
+    print(f"    with tidy frames (simulate, warm-up kept): {sim}")
     print(f"    monthly logo churn {s.loc['monthly_logo_churn', 'mean']:.4f}, NRR "
           f"{s.loc['nrr', 'mean']:.3f}, plays delivered "
           f"{s.loc['plays_delivered', 'mean']:.0f}/replication")

@@ -28,7 +28,9 @@ def lazy_exports(
     package : str
         The package's ``__name__``.
     names : mapping of str to str
-        Public name -> the module that defines it (under the same name).
+        Public name -> the module that defines it (under the same name), or the
+        package's submodule of that name (``"models": "cs_sim.models"``), which is
+        then the value itself.
     public : sequence of str
         The package's ``__all__`` (what ``dir(package)`` lists).
 
@@ -44,7 +46,9 @@ def lazy_exports(
         module = names.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
+        imported = importlib.import_module(module)
+        # a name mapped to the subpackage of that name is the subpackage itself
+        value = imported if module == f"{package}.{name}" else getattr(imported, name)
         setattr(sys.modules[package], name, value)
         return value
 

@@ -14,9 +14,53 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import typer
+from typer.core import TyperArgument, TyperGroup
 
 from cs_sim.errors import CsSimError
 from cs_sim.sim.registry import engine_names
+
+
+def _plain_help(command: Any) -> Any:
+    """Help in a user's words: ``PATH`` (not ``{path}`` or ``<path>``), flags without
+    ``<bool>``. Arguments are named by their metavar, or their name in capitals; path
+    options without a metavar are ``PATH`` (``DIR`` for ``--out``)."""
+    for param in command.params:
+        if isinstance(param, TyperArgument):
+            if param.metavar is None:
+                param.metavar = param.name.upper()
+            more = "..." if param.nargs != 1 else ""
+            param.display_type_rich = lambda ctx=None: None
+            param._usage_display_name = (
+                (lambda p=param, m=more: f"{p.metavar}{m}") if param.required
+                else (lambda p=param, m=more: f"[{p.metavar}]{m}"))
+        elif getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+        elif param.metavar is None and getattr(param.type_descriptor, "is_path", False):
+            param.metavar = "DIR" if param.name in ("out", "out_dir") else "PATH"
+        elif param.metavar is None and not param.type_descriptor.is_choice:
+            words = {"int": "N", "float": "NUMBER", "str": "TEXT"}
+            param.metavar = words.get(param.bare_type())
+    get_help_option = command.get_help_option
+
+    def help_option(ctx: Any, _get: Any = get_help_option) -> Any:
+        option = _get(ctx)
+        if option is not None and option.metavar is None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    return command
+
+
+class _Group(TyperGroup):
+    """The ``cs-sim`` group: every command's help shown with :func:`_plain_help`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain_help(self)
+        for command in self.commands.values():
+            _plain_help(command)
+
 
 app = typer.Typer(
     name="cs-sim",
@@ -24,6 +68,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_Group,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,8 +91,22 @@ def user_errors(func: F) -> F:
 # --- validate (data model: cs_sim.io) ----------------------------------------------------
 
 
+def _version(value: bool) -> None:
+    if value:
+        from cs_sim import __version__
+
+        typer.echo(f"cs-sim {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True,
+                     help="Show the version of cs-sim and exit."),
+    ] = False,
+) -> None:
     """Customer-success strategy workbook and simulator."""
     # a callback keeps `cs-sim validate PATH` a sub-command even while it is the only one
 
@@ -58,6 +117,7 @@ def validate(
     path: Annotated[
         Path,
         typer.Argument(
+            metavar="PATH",
             help="Dataset folder holding accounts and mrr (and optional tables), each as "
             "<table>.csv or <table>.parquet.",
             show_default=False,
@@ -72,6 +132,8 @@ def validate(
 
     Exits 0 when the dataset is valid and 2 when it is not. Each problem names the
     file, the column, the first offending lines (the header is line 1) and a fix.
+    Warnings (valid data that change figures silently, such as a month without rows)
+    follow an OK.
     """
     from cs_sim.errors import DataValidationError
     from cs_sim.io import load_dataset
@@ -89,9 +151,12 @@ def validate(
         return
     tables = dataset.tables()
     counts = ", ".join(f"{name}: {len(frame)} rows" for name, frame in tables.items())
-    absent = [t for t in OPTIONAL_TABLES if t not in tables]
+    absent = [t for t in OPTIONAL_TABLES if t not in tables and t != "fx"]
     tail = f"; optional tables absent: {', '.join(absent)}" if absent else ""
-    typer.echo(f"OK: {path} ({counts}{tail})")
+    money = f"; money in {dataset.currency}" if dataset.currency else ""
+    typer.echo(f"OK: {path} ({counts}{tail}{money})")
+    for warning in dataset.warnings:
+        typer.echo(f"warning: {warning}")
 
 
 # --- kpis (KPI baseline: cs_sim.baseline) -------------------------------------------------
@@ -100,33 +165,57 @@ def validate(
 @app.command("kpis")
 @user_errors
 def kpis_command(
-    path: Annotated[Path, typer.Argument(help="Dataset folder (see `cs-sim validate`).")],
+    path: Annotated[Path, typer.Argument(metavar="PATH",
+                                         help="Dataset folder (see `cs-sim validate`).")],
     by: Annotated[
         str | None,
-        typer.Option("--by", help="Accounts column to segment by, e.g. plan, industry, region."),
+        typer.Option("--by", metavar="COLUMN",
+                     help="Accounts column to segment by, e.g. plan, industry, region."),
     ] = None,
     start: Annotated[
         str | None,
-        typer.Option(help="First month of the window (YYYY-MM); default 12 months before end."),
+        typer.Option(metavar="YYYY-MM", show_default="12 months before --end",
+                     help="Opening month of the window: retention follows the accounts "
+                     "paying then, and every figure covers the months after it up to --end."),
     ] = None,
     end: Annotated[
-        str | None, typer.Option(help="Last month of the window (YYYY-MM); default the last.")
+        str | None,
+        typer.Option(metavar="YYYY-MM", show_default="the last month of the mrr data",
+                     help="Last month of the window."),
     ] = None,
     gross_margin: Annotated[
-        float, typer.Option(help="Gross margin assumed for CLV, a fraction.")
+        float, typer.Option(metavar="FRACTION",
+                            help="Gross margin assumed for CLV, e.g. 0.8 for 80%.")
     ] = 0.8,
+    conventions: Annotated[
+        Literal["cs_sim", "chartmogul", "baremetrics"],
+        typer.Option(help="Whose definitions of net MRR churn, logo churn, quick ratio and "
+                     "CLV (see the README, 'Metric conventions')."),
+    ] = "cs_sim",
+    currency: Annotated[
+        str | None,
+        typer.Option(metavar="CODE", show_default="the currency column of the data",
+                     help="Currency of the money figures when the data do not say, e.g. "
+                     "USD."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the baseline as JSON.")] = False,
     out: Annotated[
         Path | None,
-        typer.Option(help="Also write baseline.json, baseline.txt and CSV tables here."),
+        typer.Option(metavar="DIR", show_default="nothing is written",
+                     help="Also write baseline.json, baseline.txt and CSV tables here."),
     ] = None,
 ) -> None:
-    """Print the KPI baseline of a dataset: revenue, retention, value, voice, usage, health."""
+    """Print the KPI baseline of a dataset: revenue, retention, value, voice, usage, health.
+
+    The window, the currency and the metric conventions are stated at the top; every
+    figure that is n/a says why.
+    """
     from cs_sim.baseline import kpi_baseline
     from cs_sim.io import load_dataset
 
     baseline = kpi_baseline(
-        load_dataset(path), start=start, end=end, by=by, gross_margin=gross_margin
+        load_dataset(path), start=start, end=end, by=by, gross_margin=gross_margin,
+        conventions=conventions, currency=currency,
     )
     if as_json:
         typer.echo(json.dumps(baseline.to_dict(), indent=2))
@@ -137,9 +226,52 @@ def kpis_command(
         typer.echo(f"wrote {len(written)} files to {out}", err=as_json)
 
 
+# --- import (a client's exports into a dataset: cs_sim.io.intake) -------------------------
+
+
+@app.command("import")
+@user_errors
+def import_command(
+    source: Annotated[Path, typer.Argument(
+        metavar="SOURCE_DIR", help="Folder holding the export files the mapping names "
+        "(never modified).")],
+    mapping: Annotated[Path, typer.Option(
+        "--map", metavar="MAPPING", help="Import mapping YAML (template: "
+        "templates/import_mapping.yaml).")],
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="DATASET_DIR", help="Dataset folder to create (new or empty).")],
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="FORMAT",
+                          help="File format of the tables written: csv or parquet.")
+    ] = "csv",
+    force: Annotated[bool, typer.Option("--force", help="Replace DATASET_DIR if it holds "
+                                        "files.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the import log as JSON.")
+                       ] = False,
+) -> None:
+    """Turn a client's exports (CSV, Excel, Parquet) into a validated dataset folder.
+
+    The mapping names, per table, the source file (and sheet), the source column of
+    each canonical column, the date format, the decimal and thousands separators,
+    currency symbols, texts meaning "missing", value maps and constant fills. The
+    result is validated and moved into place only when valid; every transformation is
+    logged with the rows it touched (import_log.txt and import_log.json in DATASET_DIR).
+    """
+    from cs_sim.io.intake import import_dataset
+    from cs_sim.tables import check_file_format
+
+    result = import_dataset(source, mapping, out, format=check_file_format(fmt), force=force)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    typer.echo(result.summary())
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}")
+
+
 # --- simulate / compare / generate (simulator: cs_sim.sim, cs_sim.synth) -----------------
 
-def _sim_bar(total: int, desc: str, enabled: bool, unit: str = "rep") -> Any:
+def _sim_bar(total: int | None, desc: str, enabled: bool, unit: str = "rep") -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=not enabled,
@@ -199,8 +331,10 @@ def simulate_command(
 ) -> None:
     """Run a scenario's Monte Carlo replications and print each metric's mean and range.
 
-    The range of outcomes is the 5% to 95% quantile of the replications' results: how
-    much one future may differ from another (not the uncertainty of the mean).
+    Money (revenue, costs, profit, NPV, CLV), retention, customers and team figures,
+    then the main ones by segment and by tier. The range of outcomes is the 5% to 95%
+    quantile of the replications' results: how much one future may differ from another
+    (not the uncertainty of the mean).
     """
     from cs_sim.sim.runners import resolve_seed, simulate
     from cs_sim.sim.scenario_io import load_scenario
@@ -241,8 +375,9 @@ def compare_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
     out: Annotated[
         Path | None,
-        typer.Option(help="Write each comparison (JSON, text, CSV, both runs) into a "
-                     "folder named after its variant here."),
+        typer.Option(help="Write each comparison (JSON, text, CSV tables, a forest chart "
+                     "of the differences as PNG and SVG, both runs) into a folder named "
+                     "after its variant here."),
     ] = None,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
@@ -251,9 +386,12 @@ def compare_command(
     """Compare variants with the first scenario on common random numbers.
 
     Each variant runs with the same seed (and customers) as the baseline, so the paired
-    difference per replication is the effect of the change. Prints each mean difference
-    with its uncertainty (the 90% confidence interval of the mean difference), and the
-    ROI ((gross profit gained - extra cost) / extra cost).
+    difference per replication is the effect of the change. Prints the decision (the
+    extra cost and profit change, the ROI (profit change / extra cost) only where the
+    variant costs more, the saving where it costs less, NPV, payback, the probability
+    that the variant is better), notes on changes that cannot act (an idle team, a play
+    nobody is eligible for), then each mean difference with its uncertainty (the 90%
+    Student-t interval of the mean difference), by tier and by segment.
     """
     from cs_sim.sim.runners import compare, resolve_seed
     from cs_sim.sim.scenario_io import load_scenario
@@ -334,6 +472,85 @@ def generate_command(
     counts = ", ".join(f"{name} {len(frame):,}" for name, frame in ds.tables().items())
     typer.echo(f"wrote {out}: seed {s}, {company.scenario.horizon_months} months from "
                f"{company.options['start_month']} ({counts} rows)")
+
+
+def _names(text: str | None) -> list[str] | None:
+    """A comma-separated option as a list of names (None when not given)."""
+    if text is None:
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@app.command("sensitivity")
+@user_errors
+def sensitivity_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML (the baseline with --vs).")],
+    vs: Annotated[
+        Path | None,
+        typer.Option("--vs", help="Variant YAML: measure variant - baseline, paired on "
+                     "common random numbers."),
+    ] = None,
+    params: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated parameter paths to vary, e.g. "
+                     "segments.smb.churn_intercept,plays.qbr.effect.hazard_multiplier "
+                     "(default: every parameter given as a distribution; one without a "
+                     "distribution varies by +/- --spread)."),
+    ] = None,
+    metric: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated outcome metrics (default: profit,nrr; the "
+                     "metrics of `cs-sim simulate --json`)."),
+    ] = None,
+    replications: _ReplicationsOpt = 20,
+    seed: _SeedOpt = None,
+    spread: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Relative range of a --params parameter "
+                            "without a distribution (0.2: value -/+ 20%).")
+    ] = 0.2,
+    sobol_samples: Annotated[
+        int, typer.Option(min=0, help="Saltelli base sample N of the Sobol indices, a power "
+                          "of 2 (runs N x (parameters + 2) points); 0 skips them.")
+    ] = 32,
+    sobol_replications: Annotated[
+        int, typer.Option(min=1, help="Replications of each Sobol point.")
+    ] = 4,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the tornado charts (PNG, SVG), CSV tables, JSON and text "
+                     "here."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
+    ] = True,
+) -> None:
+    """How much the outcome rests on each uncertain parameter: a tornado and Sobol indices.
+
+    Tornado: each parameter at its low and high value (a distribution's 5% and 95%
+    quantiles), the others central, on common random numbers. Sobol (SALib): the share
+    of the outcome's variance each parameter explains, first order and total, with 95%
+    confidence intervals.
+    """
+    from cs_sim.sim.runners import resolve_seed
+    from cs_sim.sim.scenario_io import load_scenario
+    from cs_sim.sim.sensitivity import sensitivity
+
+    base = load_scenario(scenario)
+    variant = None if vs is None else load_scenario(vs)
+    s = resolve_seed(seed)
+    with _sim_bar(None, "sensitivity", progress, unit="run") as bar:
+        res = sensitivity(base, variant, params=_names(params), metrics=_names(metric),
+                          replications=replications, seed=s, spread=spread,
+                          sobol_samples=sobol_samples, sobol_replications=sobol_replications,
+                          progress=bar.update)
+    if as_json:
+        typer.echo(json.dumps(res.to_dict(), indent=2))
+    else:
+        typer.echo(res.to_text())
+    if out is not None:
+        written = res.write(out)
+        typer.echo(f"wrote {len(written)} files to {out}", err=as_json)
 
 
 def main() -> None:

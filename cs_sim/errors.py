@@ -8,7 +8,13 @@ prints its message (never a traceback) and exits with status 2.
 - :class:`FileFormatError`: a file format other than csv or parquet was asked for;
 - :class:`ScenarioError`: a scenario or a run's arguments are invalid;
 - :class:`KpiInputError`, :class:`KpiConfigError`: a KPI function got input it cannot
-  compute on, or a KPI configuration file is invalid.
+  compute on, or a KPI configuration file is invalid;
+- :class:`MappingError`: an import mapping (``cs-sim import --map``) is invalid or does
+  not fit the files it names;
+- :class:`ModelInputError`: a statistical model (:mod:`cs_sim.models`) got data it
+  cannot be fitted on (too few periods or events, negative counts, ...);
+- :class:`StrategyInputError`: a strategy module (maturity questionnaire or answers,
+  journey or plan options) got input it cannot use.
 """
 
 from __future__ import annotations
@@ -23,9 +29,12 @@ __all__ = [
     "FileFormatError",
     "KpiConfigError",
     "KpiInputError",
+    "MappingError",
     "MissingTableError",
+    "ModelInputError",
     "Problem",
     "ScenarioError",
+    "StrategyInputError",
 ]
 
 #: how many offending rows a message lists before it says "and N more"
@@ -190,4 +199,35 @@ class KpiConfigError(CsSimError, ValueError):
 
     The message names the file and the key at fault, e.g.
     ``templates/health_score.yaml: components.usage.weight: must be > 0, got -1``.
+    """
+
+
+class MappingError(CsSimError, ValueError):
+    """An import mapping file is invalid, or does not fit the source files it names.
+
+    The message names the mapping file and the key at fault (with the closest allowed
+    key for a misspelled one), or the source file and column, e.g.
+    ``map.yaml: tables.acounts: unknown key; did you mean 'accounts'?``. Also a
+    :class:`ValueError`.
+    """
+
+
+class ModelInputError(CsSimError, ValueError):
+    """A statistical model got data it cannot be fitted on.
+
+    Raised by :mod:`cs_sim.models` (survival, churn drivers, CLV, forecasts) when the
+    data are too short, have too few events, or hold impossible values. The message
+    names the input (table or argument), the offending values and what to do, e.g.
+    ``fit_sbg: survivors must not increase; period 3 has 470 > 468 at period 2``.
+    Also a :class:`ValueError`.
+    """
+
+
+class StrategyInputError(CsSimError, ValueError):
+    """Input to a strategy module (:mod:`cs_sim.maturity`, :mod:`cs_sim.journey`,
+    :mod:`cs_sim.plan`) is invalid: a questionnaire, an answers file, an option.
+
+    The message names the file (or argument), the key at fault and the fix, e.g.
+    ``answers.yaml: answers.metrics.kpi_definitions: 7 is out of range; fix: give a
+    whole number from 1 to 5``. Also a :class:`ValueError`.
     """

@@ -13,6 +13,8 @@ unit        raw value               shown                 as a difference
 ``ratio``   ROI, quick ratio        ``1.85``              ``+0.12``
 ``number``  anything else           ``1,234.57``          ``+0.12``
 ``month``   a month (Timestamp)     ``2025-01``           (not a difference)
+``pvalue``  a test's p-value        ``0.042``, ``<0.001`` (not a difference)
+``flag``    a yes/no value          ``yes``, ``no``       (not a difference)
 ==========  ======================  ====================  ======================
 
 Missing values (None, NaN) show as ``n/a``; infinities as ``inf``/``-inf``. JSON keeps
@@ -25,7 +27,7 @@ helpers: :func:`text_table` for the terminal, :func:`style_frame` for notebooks 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,22 +36,26 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "UNITS",
+    "Table",
     "Unit",
     "count",
     "fmt",
     "format_frame",
+    "html_escaped",
     "money",
     "percent",
     "style_frame",
+    "text_sections",
     "text_table",
     "to_jsonable",
     "write_files",
 ]
 
-Unit = Literal["pct", "money", "count", "score", "months", "ratio", "number", "month"]
+Unit = Literal["pct", "money", "count", "score", "months", "ratio", "number", "month",
+               "pvalue", "flag"]
 #: the units :func:`fmt` knows
 UNITS: tuple[str, ...] = (
-    "pct", "money", "count", "score", "months", "ratio", "number", "month"
+    "pct", "money", "count", "score", "months", "ratio", "number", "month", "pvalue", "flag"
 )
 
 NA = "n/a"
@@ -140,7 +146,9 @@ def fmt(
     Parameters
     ----------
     value : float, int or None
-    unit : {"pct", "money", "count", "score", "months", "ratio", "number", "month"}
+    unit : str
+        One of :data:`UNITS` (``"pct"``, ``"money"``, ``"count"``, ``"score"``, ``"months"``,
+        ``"ratio"``, ``"number"``, ``"month"``, ``"pvalue"``, ``"flag"``).
     diff : bool, default False
         Show a difference: signed, and percentages as percentage points (ignored for
         ``month``).
@@ -167,6 +175,13 @@ def fmt(
         return count(value, diff=diff)
     if unit == "month":
         return _month(value)
+    if unit == "flag":
+        return NA if value is None or value != value else ("yes" if value else "no")
+    if unit == "pvalue":
+        p = _finite(value)
+        if isinstance(p, str):
+            return p
+        return "<0.001" if p < 0.001 else f"{p:.3f}"
     v = _finite(value)
     if isinstance(v, str):
         return v
@@ -276,6 +291,56 @@ def text_table(
     return shown.to_string(index=index)
 
 
+def text_sections(sections: Sequence[tuple[str, pd.DataFrame]], *, gap: int = 2) -> str:
+    """Titled tables of text whose columns line up from one section to the next.
+
+    Each section is a title and a frame of already formatted text (see :func:`fmt`)
+    whose index holds the row labels; all frames have the same columns. A section's
+    first line is its title with the column headers, then one line per row: labels
+    left-aligned, figures right-aligned; a blank line separates sections.
+
+    Parameters
+    ----------
+    sections : sequence of (str, DataFrame)
+    gap : int, default 2
+        Spaces between columns.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = pd.DataFrame({"mean": ["92.5%"]}, index=["GRR"])
+    >>> b = pd.DataFrame({"mean": ["1,234,567"]}, index=["Revenue"])
+    >>> print(text_sections([("Retention", a), ("Money", b)]))
+    Retention       mean
+    GRR            92.5%
+    <BLANKLINE>
+    Money           mean
+    Revenue    1,234,567
+    """
+    if not sections:
+        return ""
+    columns = [str(c) for c in sections[0][1].columns]
+    label_w = max(len(str(x)) for title, frame in sections for x in [title, *frame.index])
+    widths = [
+        max([len(c)] + [len(str(v)) for _, frame in sections for v in frame.iloc[:, j]])
+        for j, c in enumerate(columns)
+    ]
+    pad = " " * gap
+    blocks = []
+    for title, frame in sections:
+        lines = [(title.ljust(label_w) + "".join(pad + c.rjust(w)
+                                                for c, w in zip(columns, widths, strict=True)))]
+        for label, row in zip(frame.index, frame.itertuples(index=False), strict=True):
+            cells = "".join(pad + str(v).rjust(w) for v, w in zip(row, widths, strict=True))
+            lines.append((str(label).ljust(label_w) + cells).rstrip())
+        blocks.append("\n".join(line.rstrip() for line in lines))
+    return "\n\n".join(blocks)
+
+
 def write_files(out_dir: str | Path, files: Mapping[str, str]) -> list[Path]:
     """Write texts into ``out_dir`` (created if needed) as UTF-8 files.
 
@@ -348,6 +413,33 @@ def style_frame(
     return styler
 
 
+def html_escaped(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and labels are HTML-escaped.
+
+    pandas' ``Styler.to_html`` writes text as it is; customer text (comments, names,
+    segment labels from the user's data) must be escaped before it goes into a page.
+    Numbers are left as they are, so :func:`style_frame` still formats them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> html_escaped(pd.DataFrame({"c": ["<b>hi</b>"]}))["c"].item()
+    '&lt;b&gt;hi&lt;/b&gt;'
+    """
+    from html import escape
+
+    def esc(v: Any) -> Any:
+        return escape(v) if isinstance(v, str) else v
+
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype.kind not in "fiub":
+            out[col] = [esc(v) for v in out[col]]
+    out.index = out.index.map(esc)
+    out.columns = out.columns.map(esc)
+    return out
+
+
 def to_jsonable(value: Any) -> Any:
     """JSON-ready data with raw numbers: numpy scalars to Python, NaN to None.
 
@@ -376,3 +468,77 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+class Table:
+    """A table that shows its figures for people: in a terminal and in a notebook.
+
+    Result objects hand parts of themselves to notebooks as a ``Table`` (``view(...)``),
+    so that every figure is shown in its unit and customer text is escaped in HTML.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Raw numbers.
+    units : mapping of column to unit, optional
+        As for :func:`format_frame`.
+    caption : str, optional
+        Title shown above the table.
+    note : str, optional
+        Text shown below the table (or alone, when the frame is empty): e.g. why an
+        analysis is not available.
+    index : bool, default True
+        Show the index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(Table(pd.DataFrame({"nrr": [1.031]}, index=["all"]), {"nrr": "pct"}))
+            nrr
+    all  103.1%
+    """
+
+    def __init__(self, frame: pd.DataFrame, units: Mapping[str, str] | None = None, *,
+                 caption: str | None = None, note: str | None = None,
+                 index: bool = True) -> None:
+        self.frame = frame
+        self.units = dict(units or {})
+        self.caption = caption
+        self.note = note
+        self.index = index
+
+    def to_frame(self) -> pd.DataFrame:
+        """The raw numbers (a copy)."""
+        return self.frame.copy()
+
+    def to_text(self) -> str:
+        """Caption, table and note as plain text."""
+        parts = [self.caption] if self.caption else []
+        if len(self.frame):
+            parts.append(text_table(self.frame, self.units, index=self.index))
+        if self.note:
+            parts.append(self.note)
+        return "\n".join(parts)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        html = ""
+        if len(self.frame):
+            styler = style_frame(html_escaped(self.frame), self.units,
+                                 caption=escape(self.caption) if self.caption else None)
+            if not self.index:
+                styler = styler.hide(axis="index")
+            html = styler.to_html()
+        elif self.caption:
+            html = f"<p><b>{escape(self.caption)}</b></p>"
+        if self.note:
+            html += f"<p>{escape(self.note)}</p>"
+        return html
+

@@ -12,12 +12,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from cs_sim._forest import FOREST_PANELS, forest_figure, plot_forest
 from cs_sim.format import fmt
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
+    from matplotlib.ticker import FuncFormatter
 
-__all__ = ["plot_mrr_bridge", "plot_retention", "plot_simulation"]
+__all__ = ["plot_journey", "plot_mrr_bridge", "plot_radar", "plot_retention", "plot_simulation",
+           "plot_tornado"]
+# the comparison's forest chart (cs_sim._forest)
+__all__ += ["FOREST_PANELS", "forest_figure", "plot_forest"]
+# research and segmentation figures (cs_sim.research, cs_sim.segmentation)
+__all__ += ["plot_adoption", "plot_by_segment", "plot_message", "plot_segment_map",
+            "plot_segmentation_tradeoffs", "plot_survey_intervals", "plot_themes"]
 
 _MOVEMENTS = [
     ("new", "#2b8cbe", 1),
@@ -169,4 +177,437 @@ def plot_simulation(
     ax.set_xlabel(x_col)
     if label is not None:
         ax.legend()
+    return ax
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def plot_radar(
+    scores: pd.Series,
+    *,
+    target: pd.Series | None = None,
+    target_label: str | None = None,
+    scale: tuple[float, float] = (1, 5),
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Radar (spider) chart of scores by dimension, optionally beside a target profile.
+
+    Parameters
+    ----------
+    scores : pandas.Series
+        Score per dimension (the index gives the labels), e.g. the maturity scores.
+    target : pandas.Series, optional
+        A second profile on the same index (e.g. what the next stage needs), dashed.
+    target_label : str, optional
+        Legend label of ``target``.
+    scale : (float, float)
+        Lowest and highest score; the rings are drawn at each whole number.
+    title : str, optional
+    ax : matplotlib.axes.Axes, optional
+        A polar Axes (``fig.add_subplot(projection="polar")``); a new figure is created
+        when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(7.5, 7.5), subplot_kw={"projection": "polar"})
+    elif ax.name != "polar":
+        raise ValueError("plot_radar needs a polar Axes: fig.add_subplot(projection='polar')")
+    values = scores.to_numpy(dtype=float)
+    angles = np.linspace(0.0, 2.0 * np.pi, len(values), endpoint=False)
+    loop = np.append(angles, angles[0])
+    ax.set_theta_offset(np.pi / 2)
+    ax.set_theta_direction(-1)
+    ax.plot(loop, np.append(values, values[0]), color="#2b8cbe", marker="o", label="score")
+    ax.fill(loop, np.append(values, values[0]), color="#2b8cbe", alpha=0.25)
+    if target is not None:
+        t = target.reindex(scores.index).to_numpy(dtype=float)
+        ax.plot(loop, np.append(t, t[0]), color="#e6550d", linestyle="--", marker=".",
+                label=target_label or "target")
+    ax.set_xticks(angles, [_wrap(label, 16) for label in scores.index], fontsize=9)
+    ax.tick_params(axis="x", pad=14)
+    lo, hi = scale
+    ax.set_ylim(0, hi)
+    ax.set_yticks(np.arange(lo, hi + 1), [f"{v:g}" for v in np.arange(lo, hi + 1)],
+                  fontsize=8, color="grey")
+    if title:
+        ax.set_title(title, pad=24)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=2, frameon=False)
+    return ax
+
+
+def _input_number(value: float) -> str:
+    """A parameter's value with about 3 significant digits (no e-notation)."""
+    v = abs(float(value))
+    digits = 2 if v == 0 or not np.isfinite(v) else int(min(6, max(0, 2 - np.floor(np.log10(v)))))
+    return fmt(value, "number", digits=digits)
+
+
+def plot_tornado(
+    frame: pd.DataFrame,
+    *,
+    unit: str | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Tornado chart: how far an outcome moves when each parameter goes low or high.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One metric's rows of ``SensitivityResult.tornado``: ``parameter``,
+        ``low_change`` and ``high_change`` (change of the outcome from the central run
+        at the parameter's low and high value) and, for the labels, ``low_input`` and
+        ``high_input``.
+    unit : str, optional
+        Unit of the outcome (:data:`cs_sim.format.UNITS`; default ``"number"``); the
+        changes are shown as differences (percentage points for ``pct``).
+    title : str, optional
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One row per parameter, the largest swing on top; each bar is labelled with its
+        change and each row with the parameter's low .. high value.
+    """
+    if "metric" in frame.columns and frame["metric"].nunique() > 1:
+        raise ValueError("plot_tornado draws one metric: select its rows first")
+    unit = unit or "number"
+    digits = 2 if unit == "pct" else None
+    rows = frame.assign(_swing=(frame["high_change"] - frame["low_change"]).abs())
+    rows = rows.sort_values("_swing", ascending=False, kind="stable")
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(9, 1.6 + 0.45 * len(rows)), layout="constrained")
+    y = np.arange(len(rows))[::-1]
+    low = rows["low_change"].to_numpy(dtype=float)
+    high = rows["high_change"].to_numpy(dtype=float)
+    ax.barh(y + 0.18, low, height=0.36, color="#6baed6", label="parameter at its low value")
+    ax.barh(y - 0.18, high, height=0.36, color="#fd8d3c", label="parameter at its high value")
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    span = max(float(np.nanmax(np.abs(np.r_[low, high, 0.0]))), 1e-12)
+    for yy, values in ((y + 0.18, low), (y - 0.18, high)):
+        for yi, v in zip(yy, values, strict=True):
+            if np.isfinite(v):
+                ax.text(v + (0.02 * span if v >= 0 else -0.02 * span), yi,
+                        fmt(v, unit, diff=True, digits=digits), va="center",
+                        ha="left" if v >= 0 else "right", fontsize="x-small")
+    labels = [str(p) for p in rows["parameter"]]
+    if {"low_input", "high_input"} <= set(rows.columns):
+        labels = [f"{p}\n{_input_number(a)} .. {_input_number(b)}" for p, a, b in
+                  zip(labels, rows["low_input"], rows["high_input"], strict=True)]
+    ax.set_yticks(y, labels, fontsize="small")
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlim(-1.3 * span, 1.3 * span)
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
+    ax.xaxis.set_major_formatter(FuncFormatter(
+        lambda v, _pos: fmt(v, unit, diff=True, digits=1 if unit == "pct" else None)))
+    ax.set_xlabel("change from the central run" + (" (percentage points)" if unit == "pct"
+                                                   else ""))
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.legend(loc="best", fontsize="small")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+# --------------------------------------------------------------------------- research
+def plot_message(text: str, *, ax: Axes | None = None) -> Axes:
+    """An empty chart that says why there is nothing to draw (e.g. a missing table).
+
+    Parameters
+    ----------
+    text : str
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import textwrap
+
+    ax = _axes(ax)
+    ax.text(0.5, 0.5, textwrap.fill(text, 60), ha="center", va="center", wrap=True)
+    ax.set_axis_off()
+    return ax
+
+
+def plot_by_segment(frame: pd.DataFrame, *, x: str, metric: str, unit: str = "number",
+                    segment: str = "segment", ax: Axes | None = None) -> Axes:
+    """One line per segment of ``metric`` against ``x`` (e.g. usage by month).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Long table with columns ``segment``, ``x`` and ``metric``.
+    x, metric : str
+        Columns for the x and y axes.
+    unit : str
+        Unit of the y ticks (:data:`cs_sim.format.UNITS`).
+    segment : str
+        The segment column.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    for seg, group in frame.groupby(segment, sort=True):
+        group = group.sort_values(x)
+        ax.plot(group[x], group[metric].to_numpy(dtype=float), marker=".", label=str(seg))
+    _ticks_in(ax, unit)
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_adoption(adoption: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Adoption curves: share of seats active by months since signup, one line per segment.
+
+    Parameters
+    ----------
+    adoption : pandas.DataFrame
+        ``ResearchResult.adoption`` (``segment, months_since_signup, seat_utilisation``).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = plot_by_segment(adoption, x="months_since_signup", metric="seat_utilisation",
+                         unit="pct", ax=ax)
+    ax.set_title("Adoption curves")
+    return ax
+
+
+def plot_survey_intervals(surveys: pd.DataFrame, *, kind: str = "nps",
+                          ax: Axes | None = None) -> Axes:
+    """A survey score per segment with its confidence interval (points and error bars).
+
+    Parameters
+    ----------
+    surveys : pandas.DataFrame
+        ``ResearchResult.surveys`` (index segment; ``<kind>``, ``<kind>_ci_low``,
+        ``<kind>_ci_high``).
+    kind : {"nps", "csat", "ces"}
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    mid = surveys[kind].to_numpy(dtype=float)
+    lo = mid - surveys[f"{kind}_ci_low"].to_numpy(dtype=float)
+    hi = surveys[f"{kind}_ci_high"].to_numpy(dtype=float) - mid
+    y = np.arange(len(surveys))
+    ax.errorbar(mid, y, xerr=np.vstack([np.nan_to_num(lo), np.nan_to_num(hi)]), fmt="o",
+                capsize=4)
+    ax.set_yticks(y, [str(s) for s in surveys.index])
+    ax.set_xlabel(f"{kind.upper()} with its 95% interval")
+    if kind == "nps":
+        ax.axvline(0, color="grey", linewidth=0.8, linestyle="--")
+    ax.set_title(f"{kind.upper()} by segment")
+    return ax
+
+
+def plot_themes(themes: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Feedback themes as horizontal bars split into promoters, passives and detractors.
+
+    Parameters
+    ----------
+    themes : pandas.DataFrame
+        ``ResearchResult.themes`` (``theme, promoters, passives, detractors``).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Themes with the most mentions at the top.
+    """
+    ax = _axes(ax)
+    data = themes.assign(_n=themes[["promoters", "passives", "detractors"]].sum(axis=1))
+    data = data.sort_values("_n", kind="stable")
+    y = np.arange(len(data))
+    left = np.zeros(len(data))
+    for col, colour in (("detractors", "#e31a1c"), ("passives", "#bdbdbd"),
+                        ("promoters", "#41ab5d")):
+        values = data[col].to_numpy(dtype=float)
+        ax.barh(y, values, left=left, color=colour, label=col)
+        left = left + values
+    ax.set_yticks(y, [str(t).replace("_", " ") for t in data["theme"]])
+    ax.xaxis.set_major_formatter(_formatter("count"))
+    ax.set_xlabel("comments")
+    ax.legend(fontsize="small", loc="lower right")
+    ax.set_title("Feedback themes")
+    return ax
+
+
+def _formatter(unit: str) -> FuncFormatter:
+    """A tick formatter showing values in ``unit``."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: fmt(v, unit))
+
+
+# --------------------------------------------------------------------------- segmentation
+def plot_segmentation_tradeoffs(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """The variation in churn and NRR each candidate segmentation explains (paired bars).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``SegmentationTradeoffs.table`` (``label, churn_explained, nrr_explained,
+        eligible``), best first.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Candidates that fail the checks (too small or not significant) are hatched.
+    """
+    ax = _axes(ax)
+    data = table.iloc[::-1]
+    y = np.arange(len(data))
+    for offset, col, colour, name in ((0.2, "churn_explained", "#e31a1c", "churn"),
+                                      (-0.2, "nrr_explained", "#2b8cbe", "NRR")):
+        bars = ax.barh(y + offset, data[col].to_numpy(dtype=float), height=0.4, color=colour,
+                       label=f"variation in {name} explained")
+        for bar, ok in zip(bars, data["eligible"].to_numpy(dtype=bool), strict=True):
+            if not ok:
+                bar.set_hatch("//")
+                bar.set_alpha(0.5)
+    ax.set_yticks(y, [str(v) for v in data["label"]])
+    ax.xaxis.set_major_formatter(_formatter("pct"))
+    ax.legend(fontsize="small", loc="lower right")
+    ax.set_title("Segmentation trade-offs (hatched: fails the checks)")
+    return ax
+
+
+def plot_segment_map(attract: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Targeting map: growth (NRR) against risk (logo churn), bubble area = MRR.
+
+    Parameters
+    ----------
+    attract : pandas.DataFrame
+        :func:`cs_sim.segmentation.attractiveness` (index segment; ``growth, risk,
+        revenue``).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The most attractive segments sit top left (high growth, low risk).
+    """
+    ax = _axes(ax)
+    data = attract.dropna(subset=["growth", "risk"])
+    mrr = data["revenue"].to_numpy(dtype=float)
+    size = 2000 * mrr / mrr.max() if len(mrr) and mrr.max() > 0 else 100
+    ax.scatter(data["risk"], data["growth"], s=size, alpha=0.5, color="#2b8cbe")
+    for seg, row in data.iterrows():
+        ax.annotate(str(seg), (row["risk"], row["growth"]), ha="center", va="center",
+                    fontsize="small")
+    ax.xaxis.set_major_formatter(_formatter("pct"))
+    ax.yaxis.set_major_formatter(_formatter("pct"))
+    ax.set_xlabel("risk: logo churn")
+    ax.set_ylabel("growth: net revenue retention")
+    ax.margins(0.2)
+    ax.set_title("Segment attractiveness (bubble area = MRR)")
+    return ax
+
+
+
+_STATUS_COLOURS = {"computed": "#2b8cbe", "partial": "#74a9cf", "not available": "#bdbdbd",
+                   "no data": "#bdbdbd"}
+
+
+def plot_journey(stages: pd.DataFrame, metrics: pd.DataFrame | None = None, *,
+                 ax: Axes | None = None) -> Axes:
+    """The customer-journey map: one column per stage, left to right.
+
+    Each column shows the stage and its owner team (the box; grey when the stage could
+    not be computed), how many accounts entered it, its conversion, drop-off, time in
+    stage and NPS, its touchpoints and, below, the stage's own metrics. An arrow
+    between two stages is red where the owner team changes (a hand-off).
+
+    Parameters
+    ----------
+    stages : pandas.DataFrame
+        ``JourneyMap.stages`` (index stage; ``label, owner_team, status, touchpoints,
+        entered, conversion_rate, drop_off_rate, median_months, nps, nps_responses``).
+    metrics : pandas.DataFrame, optional
+        ``JourneyMap.metrics_shown()`` (``stage, label, value`` as text).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(15, 6.5))
+    n = len(stages)
+    ax.set_xlim(0, n)
+    ax.set_ylim(0, 10)
+    ax.axis("off")
+    for i, (stage, row) in enumerate(stages.iterrows()):
+        colour = _STATUS_COLOURS.get(str(row["status"]), "#2b8cbe")
+        ax.add_patch(FancyBboxPatch((i + 0.06, 8.0), 0.88, 1.7, boxstyle="round,pad=0.02",
+                                    facecolor=colour, edgecolor="none"))
+        ax.text(i + 0.5, 9.2, _wrap(row["label"], 14), ha="center", va="center",
+                color="white", fontsize=10, fontweight="bold")
+        ax.text(i + 0.5, 8.45, _wrap(f"owner: {row['owner_team']}", 20), ha="center",
+                va="center", color="white", fontsize=7.5)
+        if row["status"] == "not available":
+            lines = [_wrap(f"needs {row['needs'].split(', ')[-1]}", 22)]
+        elif row["status"] == "no data":
+            lines = ["no touchpoints", "of this kind"]
+        else:
+            lines = [f"entered {fmt(row['entered'], 'count')}",
+                     f"converted {fmt(row['conversion_rate'], 'pct')}",
+                     f"drop-off {fmt(row['drop_off_rate'], 'pct')}"]
+            if row["median_months"] == row["median_months"]:  # not NaN
+                lines.append(f"time in stage {fmt(row['median_months'], 'months')}")
+            if row["nps_responses"]:
+                lines.append(f"NPS {fmt(row['nps'], 'score')} "
+                             f"(n={fmt(row['nps_responses'], 'count')})")
+        ax.text(i + 0.5, 7.7, "\n".join(lines), ha="center", va="top", fontsize=8,
+                linespacing=1.5)
+        if row["touchpoints"]:
+            ax.text(i + 0.5, 5.0, _wrap("touchpoints: " + row["touchpoints"], 22),
+                    ha="center", va="top", fontsize=7.5, color="#555555")
+        if metrics is not None:
+            mine = metrics[metrics["stage"] == stage].head(4)
+            text = "\n".join(_wrap(f"{getattr(m, 'short', m.label)}: {m.value}", 24)
+                             for m in mine.itertuples())
+            ax.text(i + 0.5, 3.2, text, ha="center", va="top", fontsize=7.5,
+                    color="#08306b", linespacing=1.3)
+        if i + 1 < n:
+            change = stages["owner_team"].iloc[i + 1] != row["owner_team"]
+            ax.add_patch(FancyArrowPatch((i + 0.94, 8.85), (i + 1.06, 8.85),
+                                         arrowstyle="-|>", mutation_scale=12,
+                                         color="#e31a1c" if change else "#636363"))
+    ax.axhline(3.5, xmin=0.01, xmax=0.99, color="#d9d9d9", linewidth=0.8)
+    ax.set_title("Customer journey map (red arrow: hand-off to another team)", fontsize=11)
     return ax

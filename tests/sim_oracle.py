@@ -10,6 +10,13 @@ streams differ; only distributions must agree).
 Within month m the events are ordered by time: acquisition (m + 0.0), accounts'
 dynamics and play requests (m + 0.1), teams serving their queues (m + 0.3), churn and
 expansion (m + 0.6). Loyalty programmes are not modelled here (the oracle raises).
+
+The run starts ``scenario.warmup()`` months before the horizon (months ``-W .. -1``,
+nothing counted); the cohort is the accounts alive when month 0 starts. Annual
+contracts keep, over their term (``contract_months``), the products of ``1 - p``,
+``1 - q`` and ``1 - pc`` of their months and decide churn and contraction at renewal on
+one minus them. Plays act from their ``start_month``; team changes give each month's
+capacity (hires ramping up linearly).
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ class _Account:
     level: dict[int, float] = field(default_factory=dict)
     pending: dict[int, int] = field(default_factory=dict)
     last_fire: dict[int, int] = field(default_factory=dict)
+    term: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])  # S_p, S_q, S_c
     # this month's observations
     share: float = 0.0
     au: float = 0.0
@@ -83,6 +91,7 @@ class OracleRun:
         self.segs = scenario.segments
         self.accounts: list[_Account] = []
         self.queues = [simpy.PriorityStore(self.env) for _ in scenario.tiers]
+        self.W = scenario.warmup()
         H = scenario.horizon_months
         self.out = {k: [0.0] * H for k in ("churned_voluntary", "churned_involuntary",
                                            "new_logos", "mrr_end", "delivered", "dropped")}
@@ -138,7 +147,11 @@ class OracleRun:
             [sc.acquisition.segment_mix.get(s, 0.0) for s in sc.segment_names()]
             if sc.acquisition.segment_mix else [s.share for s in sc.segments]
         )
-        for m in range(sc.horizon_months):
+        for m in range(-self.W, sc.horizon_months):
+            if m == 0:  # the cohort: alive when the horizon starts
+                self.cohort = [a for a in self.accounts if a.alive]
+                self.cohort_mrr = [a.mrr for a in self.cohort]
+                self.cohort_start = sum(self.cohort_mrr)
             n_new = _poisson(self.rng.random(), sc.acquisition.new_logos_per_month)
             for _ in range(n_new):
                 a = self._new_account(len(self.accounts), m, shares)
@@ -217,6 +230,7 @@ class OracleRun:
                     due = a.score is not None and a.score <= p.threshold
             if p.reach < 1.0:
                 due = due and self.rng.random() < p.reach
+            due = due and (p.start is None or m >= p.start)
             if not due or not p.tier_mask[a.tier] or not p.seg_mask[a.seg] or k in a.pending:
                 continue
             if p.kind == "data":
@@ -231,15 +245,26 @@ class OracleRun:
         p = self.plays[k]
         a.health = min(100.0, max(0.0, a.health + p.health * wf))
         a.level[k] = max(a.level.get(k, 0.0), wf)
-        self.out["delivered"][m] += 1
+        if m >= 0:
+            self.out["delivered"][m] += 1
+
+    def _capacity(self, t: int, m: int) -> int:
+        """Hour-units of tier ``t``'s team in month ``m`` (changes: ramping hires)."""
+        team = self.sc.tiers[t].team
+        fte, prev = float(team.headcount), team.headcount
+        for c in team.changes:
+            j = m - c.month - c.hiring_delay_months
+            delta, prev = c.headcount - prev, c.headcount
+            if j >= 0:
+                fte += delta * (min(1.0, (j + 1) / (c.ramp_months + 1)) if delta > 0 else 1.0)
+        return round(max(fte, 0.0) * team.hours_per_month * 1000)
 
     def team(self, t: int):
         env, sc = self.env, self.sc
-        team = sc.tiers[t].team
-        capacity = round(team.headcount * team.hours_per_month * 1000)
         store = self.queues[t]
         yield env.timeout(0.3)
-        for m in range(sc.horizon_months):
+        for m in range(-self.W, sc.horizon_months):
+            capacity = self._capacity(t, m)
             items = []
             while store.items:
                 item = yield store.get()
@@ -254,7 +279,8 @@ class OracleRun:
                     continue
                 if m - item.priority[1] > self.plays[k].max_wait:
                     del a.pending[k]
-                    self.out["dropped"][m] += 1
+                    if m >= 0:
+                        self.out["dropped"][m] += 1
                     continue
                 live.append(item)
             used = 0
@@ -299,10 +325,16 @@ class OracleRun:
             pv *= rc["early_life_churn"]
         pv = min(pv, 1.0)
         q = min(s.involuntary_rate * rc["involuntary_churn"], 1.0)
-        renew = a.annual and tenure > 0 and tenure % 12 == 0
+        renew = a.annual and tenure > 0 and tenure % s.contract_months == 0
+        # months of the term this step stands for: a term begun before the run counts
+        # its earlier months at the first month's hazard
+        n_months = ((tenure - 1) % s.contract_months) + 1 if m == -self.W else 1
+        if a.annual and tenure >= 1:
+            a.term[0] *= (1 - pv) ** n_months
+            a.term[1] *= (1 - q) ** n_months
         if renew:
-            pv = 1 - (1 - pv) ** 12
-            q = 1 - (1 - q) ** 12
+            pv, q = 1 - a.term[0], 1 - a.term[1]
+            a.term[0] = a.term[1] = 1.0
         decide = tenure >= 1 and (not a.annual or renew)
         u = r.random()
         if decide and u < pv:
@@ -316,6 +348,10 @@ class OracleRun:
         pe *= rc["expansion"]
         pc = _sigmoid(s.contraction_intercept + ep.contraction_health_slope * x)
         pc *= rc["contraction"]
+        if a.annual and tenure >= 1:
+            a.term[2] *= (1 - pc) ** n_months
+        if renew:
+            pc, a.term[2] = 1 - a.term[2], 1.0
         u = r.random()
         if tenure >= 1:
             if u < pe:
@@ -329,10 +365,11 @@ class OracleRun:
         a.alive = False
         a.mrr = 0.0
         a.pending.clear()
-        self.out[kind][m] += 1
+        if m >= 0:
+            self.out[kind][m] += 1
 
     def books(self):
-        yield self.env.timeout(0.9)
+        yield self.env.timeout(0.9 + self.W)
         for m in range(self.sc.horizon_months):
             self.out["mrr_end"][m] = sum(a.mrr for a in self.accounts if a.alive)
             self.out["new_logos"][m] = sum(1 for a in self.accounts if a.acquired == m)
@@ -344,20 +381,20 @@ class OracleRun:
         shares = [s.share for s in sc.segments]
         for j in range(sc.population.n_accounts):
             tenure0 = int(self.rng.random() * (sc.population.max_tenure_months + 1))
-            a = self._new_account(j, -1 - tenure0, shares)
+            a = self._new_account(j, -self.W - 1 - tenure0, shares)
             self.accounts.append(a)
-            self.cohort.append(a)
-            self.env.process(self.account(a, 0))
-        self.cohort_start = sum(a.mrr for a in self.cohort)
+            self.env.process(self.account(a, -self.W))
         self.env.process(self.acquisition())
         for t in range(len(sc.tiers)):
             self.env.process(self.team(t))
         self.env.process(self.books())
-        self.env.run(until=sc.horizon_months)
+        self.env.run(until=self.W + sc.horizon_months)
         out = {k: float(sum(v)) for k, v in self.out.items() if k != "mrr_end"}
         out["revenue"] = float(sum(self.out["mrr_end"]))
         out["mrr_end"] = float(self.out["mrr_end"][-1])
         out["nrr"] = sum(a.mrr for a in self.cohort) / self.cohort_start
+        out["grr"] = sum(min(a.mrr, s) for a, s in zip(self.cohort, self.cohort_mrr,
+                                                        strict=True)) / self.cohort_start
         out["logos_churned"] = out["churned_voluntary"] + out["churned_involuntary"]
         return out
 

@@ -98,11 +98,12 @@ def test_zero_csms_deliver_no_csm_work(small: Scenario) -> None:
     assert (res.tiers["hours_used"] == 0).all()
 
 
-def test_doubling_saturated_capacity_shortens_waits(small: Scenario) -> None:
-    # demand is ~107 CSM hours a month: one CSM with 60 h is saturated, two are not
+def test_tripling_saturated_capacity_shortens_waits(small: Scenario) -> None:
+    # after the warm-up, demand is ~136 CSM hours a month: one CSM with 60 h is
+    # saturated, three are not
     one = small.with_changes({"tiers": [{"name": "high_touch",
                                          "team": {"headcount": 1, "hours_per_month": 60}}]})
-    two = one.with_changes({"tiers": [{"name": "high_touch", "team": {"headcount": 2}}]})
+    two = one.with_changes({"tiers": [{"name": "high_touch", "team": {"headcount": 3}}]})
     cmp = compare(one, two, replications=4, seed=21)
     t1 = cmp.baseline.tiers.query("tier == 'high_touch'")
     t2 = cmp.variant.tiers.query("tier == 'high_touch'")
@@ -253,8 +254,8 @@ def test_play_schedule_and_churn_equations_by_hand() -> None:
     want = 2.0 / (1.0 + np.exp(-v)) * np.where(member, 0.5, 1.0)
     np.testing.assert_allclose(pv, want, rtol=1e-5)
     assert q is inv  # no involuntary multiplier
-    # monthly contracts decide on p and q, annual ones at renewal on a year's hazard:
-    # 1 - 0.9**12 = 0.718 and 1 - 0.99**12 = 0.114
+    # monthly contracts decide on p and q, annual ones at renewal on the term's hazard:
+    # twelve months at p = 0.1, q = 0.01: 1 - 0.9**12 = 0.718 and 1 - 0.99**12 = 0.114
     params = np.full((1, 8), 0.01, f4)
     q = params[:, :5]  # a view of per-slot parameters: must stay unchanged
     p = np.full((1, 5), 0.1, f4)
@@ -262,14 +263,39 @@ def test_play_schedule_and_churn_equations_by_hand() -> None:
     active = np.array([[True, True, True, True, False]])
     annual = np.array([[False, True, True, True, False]])
     renew = np.array([[False, True, True, False, False]])
-    vol, inv_ = model.decide_churn(u, p, q, active=active, annual=annual, renew=renew)
+    survival = (np.ones((1, 5), f4), np.ones((1, 5), f4))
+    for _ in range(11):
+        model.accumulate_term(survival, (p, q), in_term=active & annual, tmp=np.empty_like(p))
+    # the first simulated month of a term begun earlier counts its earlier months
+    fresh = (np.ones((1, 5), f4), np.ones((1, 5), f4))
+    model.accumulate_term(fresh, (p, q), in_term=active & annual, tmp=np.empty_like(p),
+                          months=np.full((1, 5), 12.0, f4))
+    model.accumulate_term(survival, (p, q), in_term=active & annual, tmp=np.empty_like(p))
+    np.testing.assert_allclose(survival[0], [[1, 0.9**12, 0.9**12, 0.9**12, 1]], rtol=1e-5)
+    np.testing.assert_allclose(fresh[1], survival[1], rtol=1e-5)
+    vol, inv_ = model.decide_churn(u, p, q, active=active, annual=annual, renew=renew,
+                                   survival=survival)
     assert vol.tolist() == [[False, True, False, False, False]]
     assert inv_.tolist() == [[False, False, True, False, False]]
     assert (params == f4(0.01)).all()
+    # the renewing accounts start a new term; the one in mid-term keeps its survival
+    np.testing.assert_allclose(survival[0], [[1, 1, 1, 0.9**12, 1]], rtol=1e-5)
+    # the term's hazard, not the renewal month's: 11 months at p = 0.1 then one at 0.5
+    # gives 1 - 0.9**11 * 0.5 = 0.843, where the renewal month alone would give
+    # 1 - 0.5**12 ~ 1.0
+    s = (np.ones((1, 1), f4), np.ones((1, 1), f4))
+    one = np.ones((1, 1), bool)
+    for pm in [0.1] * 11 + [0.5]:
+        model.accumulate_term(s, (np.full((1, 1), pm, f4), np.zeros((1, 1), f4)), in_term=one,
+                              tmp=np.empty((1, 1), f4))
+    pv = np.full((1, 1), 0.5, f4)
+    vol, _ = model.decide_churn(np.full((1, 1), 0.84, f4), pv, np.zeros((1, 1), f4),
+                                active=one, annual=one, renew=one, survival=s)
+    assert pv[0, 0] == pytest.approx(1 - 0.9**11 * 0.5, rel=1e-5) and vol[0, 0]
 
 
 def test_work_queue_serves_in_order_drops_and_books() -> None:
-    from cs_sim.sim.capacity import WorkQueue
+    from cs_sim.sim.capacity import NO_REQUEST, WorkQueue
 
     plays = [SimpleNamespace(uses_csm=True, hours_by_tier=np.array([2.0]), max_wait=1, priority=0),
              SimpleNamespace(uses_csm=True, hours_by_tier=np.array([3.0]), max_wait=0, priority=1)]
@@ -286,13 +312,13 @@ def test_work_queue_serves_in_order_drops_and_books() -> None:
     assert k.tolist() == [0, 0] and i.tolist() == [1, 3] and wait.tolist() == [0, 0]
     np.testing.assert_allclose(w_months, [0.0, 0.5])  # started after half the capacity
     assert tiers["queued"][0, 0, 0] == 2 and tiers["hours_used"][0, 0, 0] == 4.0
-    assert queue.since[0, 0, [1, 3]].tolist() == [-1, -1] and queue.since[0, 0, 5] == 0
+    assert queue.since[0, 0, [1, 3]].tolist() == [NO_REQUEST] * 2 and queue.since[0, 0, 5] == 0
     # month 1: play 1 (max wait 0) is dropped; slot 5 is served after a month
     queue.collect(tier)
     k, _, i, wait, _ = queue.serve(0, 1, tiers, books)
     assert k.tolist() == [0] and i.tolist() == [5] and wait.tolist() == [1]
     assert books["dropped"][0, 1].tolist() == [0.0, 1.0] and tiers["dropped"][0, 1, 0] == 1
-    assert queue.since[1, 0, 2] == -1
+    assert queue.since[1, 0, 2] == NO_REQUEST
     assert tiers["capacity_hours"][0, :2, 0].tolist() == [4.0, 4.0]
     # a churned account's requests are cancelled
     queue.add(0, np.array([0]), np.array([4]), 2)
@@ -421,3 +447,26 @@ def test_package_level_names_and_template_comparison() -> None:
     # 2 + 2 more CSMs at 11000 and 8000 a month for 12 months
     assert s.loc["csm_cost", "diff"] == pytest.approx(12 * (2 * 11000 + 2 * 8000))
     assert np.isfinite(s.loc["roi", "diff"])
+
+
+def test_annual_contracts_contract_at_renewal_on_the_terms_hazard() -> None:
+    from cs_sim.sim import model
+
+    f4 = np.float32
+    # three annual accounts, pc = 0.02 a month for a 12-month term: at renewal the
+    # contraction hazard is 1 - 0.98**12 = 0.2153; u = 0.9 (>= 1 - 0.2153) contracts,
+    # u = 0.7 does not; the one not at renewal never contracts; a monthly one decides
+    # on this month's pc alone
+    term = np.ones((1, 4), f4)
+    pc = np.full((1, 4), 0.02, f4)
+    annual = np.array([[True, True, True, False]])
+    for _ in range(12):
+        model.accumulate_term((term,), (pc,), in_term=annual, tmp=np.empty_like(pc))
+    np.testing.assert_allclose(term[0, :3], 0.98**12, rtol=1e-5)
+    u = np.array([[0.9, 0.7, 0.99, 0.99]], f4)
+    renew = np.array([[True, True, False, False]])
+    pc_now = pc.copy()
+    exp_, con = model.decide_resize(u, np.zeros((1, 4), f4), pc_now, survivors=np.ones((1, 4),
+                                    bool), annual=annual, renewal=renew, term=term)
+    assert con.tolist() == [[True, False, False, True]] and not exp_.any()
+    assert term[0].tolist() == [1.0, 1.0, pytest.approx(0.98**12, rel=1e-5), 1.0]

@@ -223,7 +223,8 @@ def test_ground_truth_round_trips_into_the_scenario(company, folder):
     assert truth["behaviour"]["support"]["fcr"] == 0.72
     assert truth["behaviour"]["nps"]["nps_intercept"] == 7.7
     assert truth["behaviour"]["csat"]["csat_intercept"] == 3.8
-    assert truth["period"] == {"first_month": "2024-01", "last_month": "2025-01", "months": 13}
+    assert truth["period"] == {"first_month": "2024-01", "last_month": "2025-01", "months": 13,
+                              "warmup_months": 36}
 
 
 # ------------------------------------------------------------------------ recorded data

@@ -8,7 +8,10 @@ account attribute first::
     from cs_sim.kpis import attach, mrr_bridge
     bridge = mrr_bridge(attach(ds.mrr, ds.accounts, "plan"), by="plan")
 
-Modules: :mod:`~cs_sim.kpis.revenue` (MRR, bridge, NRR/GRR, churn, cohorts),
+Modules: :mod:`~cs_sim.kpis.revenue` (MRR, bridge, NRR/GRR, churn),
+:mod:`~cs_sim.kpis.cohorts` (cohort tables, by signup month when known),
+:mod:`~cs_sim.kpis.conventions` (the definitions that differ between metric providers:
+``cs_sim``, ``chartmogul``, ``baremetrics``),
 :mod:`~cs_sim.kpis.value` (ARPA, CLV, CRC, renewals, retention-to-profit),
 :mod:`~cs_sim.kpis.voice` (NPS, CSAT, CES, FCR, AHT, feedback themes),
 :mod:`~cs_sim.kpis.engagement` (active users, usage rate, seats, time, trials),
@@ -24,8 +27,9 @@ Bad input raises :class:`KpiInputError`; a bad configuration file raises
 
 from __future__ import annotations
 
-from cs_sim.kpis import formulas
+from cs_sim.kpis import conventions, formulas
 from cs_sim.kpis._util import KpiConfigError, KpiInputError, attach
+from cs_sim.kpis.cohorts import cohort_retention
 from cs_sim.kpis.engagement import (
     active_users,
     product_usage_rate,
@@ -43,12 +47,12 @@ from cs_sim.kpis.health import (
 from cs_sim.kpis.registry import (
     Kpi,
     KpiWindow,
+    NotAvailable,
     register_kpi,
     registered_kpis,
     unregister_kpi,
 )
 from cs_sim.kpis.revenue import (
-    cohort_retention,
     mrr_bridge,
     mrr_by_month,
     quick_ratio,
@@ -59,6 +63,8 @@ from cs_sim.kpis.revenue import (
 from cs_sim.kpis.value import (
     RetentionProfit,
     arpa,
+    clv_by_convention,
+    clv_discounted,
     clv_purchase,
     clv_simple,
     customer_retention_cost,
@@ -84,6 +90,7 @@ __all__ = [
     "KpiConfigError",
     "KpiInputError",
     "KpiWindow",
+    "NotAvailable",
     "NpsResult",
     "RetentionProfit",
     "active_users",
@@ -91,10 +98,13 @@ __all__ = [
     "attach",
     "average_handle_time",
     "ces",
+    "clv_by_convention",
+    "clv_discounted",
     "clv_purchase",
     "clv_simple",
     "code_feedback",
     "cohort_retention",
+    "conventions",
     "csat",
     "customer_retention_cost",
     "feedback_themes",

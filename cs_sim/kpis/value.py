@@ -1,6 +1,11 @@
 """Customer value KPIs: ARPA, CLV, customer retention cost, renewal rate, and what a
 retention improvement is worth in profit.
 
+Three CLVs: :func:`clv_simple` (``ARPA x margin / churn``, the textbook figure),
+:func:`clv_discounted` (discounted, with expansion: the definition the simulator reports,
+from :func:`cs_sim.kpis.formulas.clv_discounted`) and :func:`clv_purchase` (for
+non-subscription businesses).
+
 Pure functions over the canonical tables (see :mod:`cs_sim.kpis.revenue` for how the
 ``mrr`` table is read: a missing account-month means MRR 0, active means MRR > 0).
 """
@@ -23,11 +28,14 @@ from cs_sim.kpis._util import (
     safe_ratio,
     to_month,
 )
+from cs_sim.kpis.conventions import Conventions, check_conventions
 from cs_sim.kpis.revenue import _build_matrix, mrr_by_month, scale_churn_rate
 
 __all__ = [
     "RetentionProfit",
     "arpa",
+    "clv_by_convention",
+    "clv_discounted",
     "clv_purchase",
     "clv_simple",
     "customer_retention_cost",
@@ -103,6 +111,130 @@ def clv_simple(
     result = formulas.clv(arpa, gross_margin, churn_rate)
     series = next((x for x in (arpa, churn_rate) if isinstance(x, pd.Series)), None)
     return result if series is None else pd.Series(result, index=series.index)
+
+
+def clv_discounted(
+    arpa: float | np.ndarray | pd.Series,
+    *,
+    gross_margin: float,
+    monthly_churn: float | np.ndarray | pd.Series,
+    monthly_expansion: float | np.ndarray | pd.Series = 0.0,
+    discount_rate_annual: float = 0.10,
+) -> float | np.ndarray | pd.Series:
+    """Customer lifetime value, discounted and with expansion (the simulator's CLV).
+
+    A customer's MRR is kept with probability ``1 - c`` a month (logo churn ``c``) and a
+    kept MRR grows by ``g`` a month (net expansion: expansion minus contraction, as a
+    fraction of the kept MRR), so the expected MRR ``k`` months on is ``ARPA x r ** k``
+    with the monthly net revenue retention ``r = (1 - c) x (1 + g)``. Discounted at the
+    monthly rate ``i = (1 + d) ** (1/12) - 1`` of the annual rate ``d``::
+
+        CLV = margin x ARPA x sum_{k>=0} (r / (1 + i)) ** k
+            = margin x ARPA x (1 + i) / (1 + i - r)
+
+    (:func:`cs_sim.kpis.formulas.clv_discounted`, where the derivation and the source,
+    Gupta and Lehmann 2003, are given). This month's payment counts (``k = 0``). With
+    ``g = 0`` and ``d = 0`` it equals :func:`clv_simple`; it equals the ``clv_before``
+    of :func:`retention_profit` without a horizon or costs.
+
+    Parameters
+    ----------
+    arpa : float, array-like or Series
+        Average revenue per account per month (>= 0).
+    gross_margin : float
+        Gross margin as a fraction in [0, 1].
+    monthly_churn : float, array-like or Series
+        Monthly logo churn rate, a fraction in [0, 1].
+    monthly_expansion : float, array-like or Series, default 0
+        Monthly net expansion of the customers who stay (> -1), e.g. 0.005.
+    discount_rate_annual : float, default 0.10
+        Annual discount rate (>= 0).
+
+    Returns
+    -------
+    float, ndarray or Series
+        CLV in currency units (same shape as the inputs).
+
+    Raises
+    ------
+    KpiInputError
+        If an input is out of range or the value is infinite (``r >= 1 + i``: revenue
+        grows at least as fast as the discount rate, e.g. no churn and no discounting).
+
+    Examples
+    --------
+    >>> round(clv_discounted(100.0, gross_margin=0.8, monthly_churn=0.02,
+    ...                      discount_rate_annual=0.0), 6)
+    4000.0
+    """
+    _check_fraction(gross_margin, "gross_margin")
+    _check_fraction(monthly_churn, "monthly_churn")  # type: ignore[arg-type]
+    if (np.asarray(arpa, dtype=float) < 0).any():
+        raise KpiInputError(f"arpa must be >= 0, got {arpa!r}")
+    g = np.asarray(monthly_expansion, dtype=float)
+    if np.isnan(g).any() or (g <= -1).any():
+        raise KpiInputError(f"monthly_expansion must be > -1, got {monthly_expansion!r}")
+    if not (isinstance(discount_rate_annual, (int, float)) and math.isfinite(discount_rate_annual)
+            and discount_rate_annual >= 0):
+        raise KpiInputError(f"discount_rate_annual must be a finite number >= 0, "
+                            f"got {discount_rate_annual!r}")
+    i = formulas.monthly_rate(discount_rate_annual)
+    r = (1.0 - np.asarray(monthly_churn, dtype=float)) * (1.0 + g)
+    if (r >= 1.0 + i).any():
+        raise KpiInputError(
+            "lifetime value is infinite: monthly net retention (1 - churn) x (1 + expansion) "
+            f"is at least 1 + the monthly discount rate ({1 + i:.4f}); raise "
+            "discount_rate_annual or check the churn and expansion rates"
+        )
+    result = formulas.clv_discounted(arpa, gross_margin, r, i)
+    series = next((x for x in (arpa, monthly_churn, monthly_expansion)
+                   if isinstance(x, pd.Series)), None)
+    return result if series is None else pd.Series(result, index=series.index)
+
+
+def clv_by_convention(
+    arpa: float | np.ndarray | pd.Series,
+    *,
+    churn_rate: float | np.ndarray | pd.Series,
+    gross_margin: float,
+    conventions: Conventions = "cs_sim",
+) -> float | np.ndarray | pd.Series:
+    """The simple CLV as a metric provider defines it: with or without the margin.
+
+    ``cs_sim``: ``ARPA x gross margin / churn`` (:func:`clv_simple`, Skok's LTV, a
+    lifetime gross profit); ``chartmogul`` and ``baremetrics``: ``ARPA / churn`` (a
+    lifetime revenue; ``gross_margin`` is not used). Definitions and sources:
+    :data:`cs_sim.kpis.conventions.DEFINITIONS`.
+
+    Parameters
+    ----------
+    arpa : float, array-like or Series
+        Average revenue per account per month (>= 0).
+    churn_rate : float, array-like or Series
+        Monthly logo churn rate, a fraction in (0, 1].
+    gross_margin : float
+        Gross margin, a fraction in [0, 1] (used by ``cs_sim`` only).
+    conventions : {"cs_sim", "chartmogul", "baremetrics"}, default "cs_sim"
+
+    Returns
+    -------
+    float, ndarray or Series
+        CLV in currency units.
+
+    Examples
+    --------
+    ChartMogul's example: ARPA $100, monthly customer churn 5%:
+
+    >>> round(clv_by_convention(100.0, churn_rate=0.05, gross_margin=0.8,
+    ...                         conventions="chartmogul"), 6)
+    2000.0
+    >>> round(clv_by_convention(100.0, churn_rate=0.05, gross_margin=0.8), 6)
+    1600.0
+    """
+    check_conventions(conventions)
+    margin = gross_margin if conventions == "cs_sim" else 1.0
+    _check_fraction(gross_margin, "gross_margin")
+    return clv_simple(arpa, gross_margin=margin, churn_rate=churn_rate)
 
 
 def clv_purchase(
@@ -453,7 +585,7 @@ def retention_profit(
                 f"monthly retention {100 * (1 - monthly_churn):.2f}% + {retention_gain_pts} "
                 "points is outside 0-100%"
             )
-    i = (1.0 + discount_rate_annual) ** (1.0 / 12.0) - 1.0
+    i = formulas.monthly_rate(discount_rate_annual)
 
     def scenario(churn: float, cost: float) -> tuple[float, float]:
         s = 1.0 - churn

@@ -9,7 +9,9 @@ Quick start::
     cmp = cs_sim.compare(sc, "templates/scenarios/save_play.yaml", replications=20, seed=1)
     cmp.summary()
 
-Scenario files (YAML, ``extends``) are read in :mod:`cs_sim.sim.scenario_io`. The
+Scenario files (YAML, ``extends``) are read in :mod:`cs_sim.sim.scenario_io`; numbers
+given as distributions in :mod:`cs_sim.sim.uncertainty`, and
+:func:`cs_sim.sensitivity` (:mod:`cs_sim.sim.sensitivity`) ranks them. The
 model's equations are documented in :mod:`cs_sim.sim.model`; capacity and queue
 rules in :mod:`cs_sim.sim.capacity`. Names are loaded lazily (pydantic, SimPy and
 pandas only when used).
@@ -37,11 +39,15 @@ _LAZY = {
     "ChunkResult": "cs_sim.sim.results",
     "History": "cs_sim.sim.record",
     "combine_chunks": "cs_sim.sim.results",
+    "Distribution": "cs_sim.sim.uncertainty",
+    "parameter_draws": "cs_sim.sim.uncertainty",
+    "SensitivityResult": "cs_sim.sim.sensitivity",
 }
 
 __all__ = [
     "ChunkResult",
     "ComparisonResult",
+    "Distribution",
     "History",
     "Scenario",
     "SimulationResult",
@@ -54,6 +60,8 @@ __all__ = [
     "run_history",
     "scenario_from_dict",
     "scenario_json_schema",
+    "SensitivityResult",
+    "parameter_draws",
     "simulate",
 ]
 
@@ -74,6 +82,8 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from cs_sim.sim.scenario import Scenario
     from cs_sim.sim.scenario_io import load_scenario, scenario_from_dict, scenario_json_schema
+    from cs_sim.sim.sensitivity import SensitivityResult
+    from cs_sim.sim.uncertainty import Distribution, parameter_draws
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

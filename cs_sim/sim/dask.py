@@ -138,7 +138,7 @@ class DaskEngine:
         ds = c.scatter(plan.dataset, broadcast=True) if plan.dataset is not None else None
         futures = [
             c.submit(run_chunk, plan.scenario, plan.seed, chunk, dataset=ds, layout=plan.layout,
-                     record_rep=plan.record_in(chunk), pure=False)
+                     record_rep=plan.record_in(chunk), warmup=plan.warmup, pure=False)
             for chunk in plan.chunks
         ]
         out: list[ChunkResult] = []

@@ -10,29 +10,45 @@ equations of each step are functions of :mod:`cs_sim.sim.model` (its docstring s
 them all); this module holds the state arrays, the scratch buffers, the random streams
 and the timeline.
 
+Warm-up
+-------
+A run first simulates ``W = scenario.warmup()`` months (numbered ``-W .. -1``) with
+nothing reported, so that health, tenure, seats, tiers, play effects and contract
+terms reach the steady state of the policy before the horizon (months ``0 .. H-1``)
+starts; the "starting customers" are the accounts alive after the warm-up. The
+warm-up runs as a batch of its own, without books or records, and hands its accounts
+over (:mod:`cs_sim.sim.handover`). It runs the policy of the scenario given as
+``warmup`` (default: the scenario itself); :func:`cs_sim.compare` passes the baseline,
+so both scenarios of a comparison start the horizon from the same state and the
+change starts at month 0. Plays with a ``start_month`` and team changes never act in
+the warm-up. A population from a dataset does not warm up by default (its accounts
+are the real start).
+
 Slots and random numbers
 ------------------------
 Slots ``0 .. N0-1`` hold the starting customers; each month ``m`` reserves a block of
 ``K`` slots (:class:`~cs_sim.sim.population.Layout` ``per_month``) for new logos, so
-slot layout is fixed in advance.
+slot layout is fixed in advance (after a warm-up, ``N0`` is the widest row's accounts
+and each row's streams skip its padding).
 Replication ``r`` of seed ``s`` uses ``SeedSequence(s, spawn_key=(r, c))`` for component
 ``c`` (the same as ``SeedSequence(s).spawn(R)[r].spawn(9)[c]``; components in
 :data:`~cs_sim.sim.rng.COMPONENTS` order) and ``SeedSequence(s, spawn_key=(r, 2**32 +
 crc32(name)))`` for each play whose reach is below 1 (:mod:`cs_sim.sim.rng`). Every
 component draws a *fixed* number of uniforms per slot and month for every slot born so
-far, alive or dead, whatever the scenario does with them: two scenarios with the same
-seed and slot layout share their random numbers (common random numbers) and a
-difference between them is the policy. Nothing mixes replications, so results do not
-depend on how replications are chunked.
+far, alive or dead, whatever the scenario does with them (a play before its
+``start_month`` included): two scenarios with the same seed and slot layout share their
+random numbers (common random numbers) and a difference between them is the policy.
+The warm-up and the horizon continue the same streams. Nothing mixes replications, so
+results do not depend on how replications are chunked.
 Bit generator: PCG64DXSM. Monthly uniforms are float32 ``(k + 1/2) / 2**24`` (never 0
 or 1: ``gen.random(n, dtype=np.float32) + 2**-25``, drawn in bulk by
 :class:`~cs_sim.sim.rng.UniformStream`), and the behavioural state (health, usage,
 probabilities) is float32, which halves the work per cell; money (seats, prices, MRR)
 is float64. Plays with ``reach == 1`` draw nothing. The acquisition stream is drawn for
-all months at the start (the same stream positions as month by month).
+all months (warm-up and horizon) at the start.
 """
 
-# ruff: noqa: N806 (R, N, H, T, P, K: replications, slots, months, tiers, plays, block)
+# ruff: noqa: N806 (R, N, H, T, P, K, S, W: replications, slots, months, tiers, plays, ...)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -41,9 +57,19 @@ from typing import Any
 import numpy as np
 
 from cs_sim.sim import model
-from cs_sim.sim.capacity import WorkQueue, team_process
+from cs_sim.sim.books import Ledger
+from cs_sim.sim.capacity import WorkQueue, team_plan, team_process
+from cs_sim.sim.handover import (
+    Carry,
+    RunStreams,
+    cached_warmup,
+    hand_over,
+    place_carry,
+    remember_warmup,
+)
 from cs_sim.sim.numerics import nonzero_2d
-from cs_sim.sim.plays import CompiledPlay, compile_plays, condition_mask, retention_multipliers
+from cs_sim.sim.plays import CompiledPlay, compile_plays, retention_multipliers
+from cs_sim.sim.playsteps import PlaySteps
 from cs_sim.sim.population import (
     UNBORN,
     AccountSlots,
@@ -53,12 +79,12 @@ from cs_sim.sim.population import (
     starting_population,
     tier_of,
 )
-from cs_sim.sim.rng import batch_streams, to_uniform, words_below
+from cs_sim.sim.record import Recorder
+from cs_sim.sim.rng import words_below
 from cs_sim.sim.scenario import Scenario
 
 __all__ = ["RawRun", "run_engine"]
 
-_CHURN_NONE, _CHURN_VOL, _CHURN_INVOL = 0, 1, 2
 _MONTHLY = (
     "accounts_start", "new_logos", "churned_voluntary", "churned_involuntary",
     "accounts_end", "mrr_start", "new_mrr", "expansion_mrr", "contraction_mrr",
@@ -66,79 +92,144 @@ _MONTHLY = (
     "members", "nps_responses", "nps_promoters", "nps_detractors",
     "failed_tickets", "mean_health", "capped_acquisition",
 )
+#: monthly totals that are the sums over segments of the ledger's books
+_FROM_SEGMENTS = ("accounts_start", "new_logos", "accounts_end", "mrr_start", "new_mrr",
+                  "expansion_mrr", "contraction_mrr", "churned_mrr", "mrr_end", "play_cost")
 _BY_TIER = ("accounts", "capacity_hours", "hours_used", "delivered", "dropped", "queued",
             "wait_sum", "mrr")
-_BY_PLAY = ("requested", "delivered", "dropped", "cost", "hours")
+_BY_PLAY = ("requested", "delivered", "dropped", "cost", "hours", "eligible")
+_COHORT = ("cohort_mrr_start", "cohort_mrr_end", "cohort_mrr_kept", "cohort_accounts_start",
+           "cohort_accounts_end")
 
 
 @dataclass
 class RawRun:
-    """Raw arrays of a run (replication rows in ``reps`` order); see results.py."""
+    """Raw arrays of a run (replication rows in ``reps`` order); see results.py.
+
+    Months are those of the reported horizon (``H``); the warm-up is not reported.
+
+    Attributes
+    ----------
+    reps : tuple of int
+        Replication indices, one per row.
+    seed : int
+    tier_names, play_names, segment_names : list of str
+        Orders of the ``T`` tiers, ``P`` plays (onboarding first) and ``S`` segments.
+    monthly : dict of str to ndarray
+        ``(R, H)`` each: accounts_start, new_logos, churned_voluntary,
+        churned_involuntary, accounts_end, the MRR bridge (mrr_start, new_mrr,
+        expansion_mrr, contraction_mrr, churned_mrr, mrr_end; ``mrr_end = mrr_start +
+        new_mrr + expansion_mrr - contraction_mrr - churned_mrr``), csm_cost, play_cost,
+        programme_cost, members, nps_responses, nps_promoters, nps_detractors,
+        failed_tickets, mean_health, capped_acquisition. The logo and MRR figures and
+        play_cost are the sums of ``segments`` over segments.
+    tiers : dict of str to ndarray
+        ``(R, H, T)`` each. The CSM team: capacity_hours (``FTE(m) x hours_per_month``),
+        hours_used, delivered (CSM deliveries of the team), dropped, queued, wait_sum
+        (months waited by the deliveries); accounts and mrr alive at the month's end;
+        and the books by the account's tier at each event: accounts_start, new_logos,
+        churned, accounts_end, mrr_start, new_mrr, expansion_mrr, contraction_mrr,
+        churned_mrr, mrr_end, play_cost (deliveries' cost, automated ones included).
+        A tier's accounts_start and mrr_start are counted after the month's re-tiering
+        at 12-month anniversaries, so they may differ from its previous month's end;
+        the bridge holds within every month.
+    plays : dict of str to ndarray
+        ``(R, H, P)`` each: requested, delivered (CSM and automated), dropped, cost,
+        hours, and eligible: accounts alive in the month (after its new logos) in the
+        play's tiers and segments, 0 before its ``start_month`` (a play that cannot act
+        shows 0).
+    segments : dict of str to ndarray
+        ``(R, H, S)`` each, by the account's segment: accounts_start, new_logos,
+        churned, accounts_end, mrr_start, new_mrr, expansion_mrr, contraction_mrr,
+        churned_mrr, mrr_end, play_cost, and hours_used (CSM hours), delivered (every
+        delivery, automated ones included), dropped (CSM requests dropped).
+    cohort : dict of str to ndarray
+        ``(R,)`` each, the starting customers (alive when the horizon starts):
+        cohort_mrr_start, cohort_mrr_end, cohort_mrr_kept (``Σ min(end, start)``, for
+        GRR), cohort_accounts_start, cohort_accounts_end.
+    cohort_segments, cohort_tiers : dict of str to ndarray
+        The same keys, ``(R, S)`` by segment and ``(R, T)`` by the tier each starting
+        customer had when the horizon started.
+    record : dict, optional
+        The recorded replication's per-account history (:class:`~cs_sim.sim.record.Recorder`).
+    layout : Layout, optional
+        The run's slot layout.
+    warmup_months : int
+        Months of warm-up run before the horizon.
+    """
 
     reps: tuple[int, ...]
     seed: int
     tier_names: list[str]
     play_names: list[str]
-    monthly: dict[str, np.ndarray]  # each (R, H)
-    tiers: dict[str, np.ndarray]  # each (R, H, T)
-    plays: dict[str, np.ndarray]  # each (R, H, P)
-    cohort: dict[str, np.ndarray]  # each (R,)
+    monthly: dict[str, np.ndarray]
+    tiers: dict[str, np.ndarray]
+    plays: dict[str, np.ndarray]
+    cohort: dict[str, np.ndarray]
     record: dict[str, Any] | None = None
     layout: Layout | None = None
+    segment_names: list[str] = field(default_factory=list)
+    segments: dict[str, np.ndarray] = field(default_factory=dict)
+    cohort_segments: dict[str, np.ndarray] = field(default_factory=dict)
+    cohort_tiers: dict[str, np.ndarray] = field(default_factory=dict)
+    warmup_months: int = 0
 
 
-@dataclass
-class _Recorder:
-    row: int
-    rows: list[dict[str, np.ndarray]] = field(default_factory=list)
-    deliveries: list[tuple[np.ndarray, int, int, np.ndarray, np.ndarray]] = field(
-        default_factory=list
-    )
-    surveys: list[tuple[np.ndarray, int, np.ndarray]] = field(default_factory=list)
-    births: list[tuple[int, int]] = field(default_factory=list)
+class _Batch(PlaySteps, AccountSlots):
+    """State and monthly steps of one batch of replications over one phase (internal).
 
-
-class _LazyMetrics:
-    """Mapping view of the batch's metrics (for data-based plays), computed on first use."""
-
-    def __init__(self, batch: _Batch) -> None:
-        self._b = batch
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self._b._metric(name)
-
-
-class _Batch(AccountSlots):
-    """State and monthly steps of one batch of replications (internal).
-
-    The accounts' arrays come from :class:`~cs_sim.sim.population.AccountSlots`;
-    :func:`run_engine` drives the batch month by month: :meth:`begin_month` (accounts
+    The accounts' arrays come from :class:`~cs_sim.sim.population.AccountSlots`, the
+    plays' steps from :class:`~cs_sim.sim.playsteps.PlaySteps`; :func:`_timeline` drives
+    the batch month by month: :meth:`begin_month` (accounts
     and plays), the queue's ``collect`` and :meth:`serve` (the CSM teams),
-    :meth:`end_month` (churn, expansion, books).
+    :meth:`end_month` (churn, expansion, books). Months are absolute (the warm-up's
+    negative); ``j = m - first`` indexes the batch's layout and output arrays. A warm-up
+    batch (``warm``) keeps no books and no fixed layout: its new logos take free slots
+    (:meth:`~cs_sim.sim.population.AccountSlots.give_birth_recycled`), so it works on
+    about as many slots as it has customers; each row's streams draw for the row's
+    slots in use only.
     """
 
     def __init__(
-        self,
-        scenario: Scenario,
-        seed: int,
-        reps: tuple[int, ...],
-        layout: Layout,
-        population: StartingPopulation,
-        record_row: int | None,
+        self, scenario: Scenario, layout: Layout, streams: RunStreams, start: Any, *,
+        first: int, acq_offset: int, warm: bool, record: Recorder | None = None,
     ) -> None:
-        super().__init__(scenario, layout, len(reps))
+        super().__init__(scenario, layout, len(streams.reps))
         self.b = scenario.behaviour
-        self.seed, self.reps = seed, reps
-        self.H, self.R, self.NT = scenario.horizon_months, len(reps), layout.n_total
+        self.seed, self.reps = streams.seed, streams.reps
+        self.first, self.warm = first, warm
+        self.H, self.R, self.NT = layout.horizon, len(self.reps), layout.n_total
         self.T, self.S = len(scenario.tiers), len(scenario.segments)
         self.plays: list[CompiledPlay] = compile_plays(scenario)
         self.P = len(self.plays)
-        self.rec = _Recorder(record_row) if record_row is not None else None
+        self.rec = record
+        self._streams = streams
         self._init_state()
-        self._init_streams()
+        self.streams = streams.monthly
+        self.play_streams = [streams.play(p.stream_key) if p.reach < 1 else None
+                             for p in self.plays]
+        self.blk = streams.acquisition[:, acq_offset : acq_offset + self.H]
+        self.champ_words = words_below(self.b.support.champion_leave_rate)
+        self.resp_words = words_below(self.b.surveys.nps_response_rate)
         self._init_parameters()
-        self.place_starting(population)
-        self.place_new_logos(self.blk)
+        self.fresh = not isinstance(start, Carry)  # no history before the first month
+        if self.fresh:
+            self.place_starting(start, first_month=first)
+        else:
+            place_carry(self, start)
+        if warm:  # new logos' attributes by month block; slots recycled as they are born
+            self.used = np.full(self.R, layout.n_initial, dtype=np.int64)
+            self._gap_used = self.used.copy()
+            self.n = layout.n_initial
+        else:
+            self.place_new_logos(self.blk)
+        self.tier_initial = self.tier[:, : layout.n_initial].copy()
+        self.ledger: Ledger | None = None
+        if not warm:
+            self.ledger = Ledger(self.R, self.S, self.T, self.H)
+            n0 = layout.n_initial
+            self.ledger.reset(self.alive[:, :n0], self.seg[:, :n0], self.tier[:, :n0],
+                              self.mrr[:, :n0])
 
     # ----------------------------------------------------------------- set-up
     def _init_state(self) -> None:
@@ -146,6 +237,9 @@ class _Batch(AccountSlots):
         f4 = np.float32  # behaviour state and scratch: float32 halves the work per cell
         self.au_prev = np.zeros((R, NT), dtype=f4)
         self.nps_last = np.full((R, NT), np.nan, dtype=f4)
+        self.term_vol = np.ones((R, NT), dtype=f4)  # survival over the contract term
+        self.term_inv = np.ones((R, NT), dtype=f4)
+        self.term_con = np.ones((R, NT), dtype=f4)
         self.level = np.zeros((P, R, NT), dtype=f4)
         self.last_fire = np.full((P, R, NT), -UNBORN, dtype=np.int32)
         self.wbuf = [np.empty((R, NT), dtype=f4) for _ in range(7)]
@@ -156,31 +250,25 @@ class _Batch(AccountSlots):
         self.out_t = {k: np.zeros((R, H, T)) for k in _BY_TIER}
         self.out_p = {k: np.zeros((R, H, P)) for k in _BY_PLAY}
 
-    def _init_streams(self) -> None:
-        keys = [p.stream_key if p.reach < 1 else None for p in self.plays]  # reach 1: no draws
-        st = batch_streams(self.seed, self.reps, self.NT, keys, months=self.H,
-                           per_month=self.L.per_month)
-        self.streams, self.play_streams = st.monthly, st.plays
-        # acquisition: month m uses 1 + 4K uniforms (count, then the block's segment,
-        # employees, contract, health)
-        self.blk = st.acquisition
-        self.champ_words = words_below(self.b.support.champion_leave_rate)
-        self.resp_words = words_below(self.b.surveys.nps_response_rate)
-
     def _init_parameters(self) -> None:
         sc, P = self.sc, self.P
         self.tier_mask = np.array([p.tier_mask for p in self.plays]).reshape(P, self.T)
         self.seg_mask = np.array([p.seg_mask for p in self.plays]).reshape(P, self.S)
         self.wait_decay = np.array([p.wait_decay for p in self.plays], dtype=float)
+        months = range(self.first, self.first + self.H)
+        plans = [team_plan(t.team, months) for t in sc.tiers]
         self.queue = WorkQueue(self.plays, self.R, self.NT,
-                               [t.team.headcount * t.team.hours_per_month for t in sc.tiers])
-        self.team_cost = float(sum(t.team.headcount * t.team.cost_per_month for t in sc.tiers))
+                               [fte * t.team.hours_per_month
+                                for (_, fte), t in zip(plans, sc.tiers, strict=True)])
+        self.team_cost = np.sum([head * t.team.cost_per_month
+                                 for (head, _), t in zip(plans, sc.tiers, strict=True)], axis=0)
         self.rc = retention_multipliers(sc)
         self.rc_cost = float(sum(rc.cost_per_month for rc in sc.retention_changes))
         self.need_au_prev = self.rec is not None or any(
             p.event == "usage_drop" or any(c[0] == "usage_change" for c in p.conditions)
             for p in self.plays
         )
+        self.all_terms_12 = bool(np.all(self.term_months == 12))
 
     # ------------------------------------------------------------------ draws
     def _uniform(self, comp: str, n: int) -> np.ndarray:
@@ -222,46 +310,81 @@ class _Batch(AccountSlots):
         self._plays(m)
 
     def _start_month(self, m: int) -> None:
-        """Advance tenure, give birth to the month's new logos, re-tier at anniversaries."""
+        """Advance tenure, re-tier at anniversaries, open the books, give birth."""
         L = self.L
-        self.m = m
-        n = self.n = L.limit(m)
-        self.ten[:, : L.limit(m - 1)] += 1.0
-        self._births(m)
-        if self.rec is not None:
-            row = self.rec.row
-            self.alive_start_rec = self.alive[row, :n] & (self.acq[row, :n] < m)
-            self.seats_start_rec = self.seats[row, :n].copy()
+        self.m, self.j = m, m - self.first
+        j = self.j
+        if self.warm:  # new logos first: they take free slots (and set the slots in use)
+            self.ten[:, : self.n] += 1.0
+            self._births(m, j)
+            n = self.n
+        else:
+            n = self.n = L.limit(j)
+            self.ten[:, : L.limit(j - 1)] += 1.0
         self.tenure = self.ten[:, :n]
-        self.anniv = self.phase[:, :n] == m % 12  # tenure % 12 == 0 where born
+        self.anniv = self.phase[:, :n] == m % 12  # tenure % 12 == 0 (new logos: not alive yet)
         self.anniv &= self.alive[:, :n]
-        if L.per_month:
-            self.anniv[:, L.n_initial + m * L.per_month :] = False  # new accounts
+        if self.warm:
+            self.anniv &= self.acq[:, :n] != m
         self._change: np.ndarray | None = None
         if self.anniv.any():
             r, i = nonzero_2d(self.anniv)
-            self.tier[r, i] = tier_of(
+            old = self.tier[r, i].astype(np.intp)
+            new = tier_of(
                 self.sc, mrr=self.mrr[r, i], employees=self.employees[r, i],
                 seats=self.seats[r, i], seg=self.seg[r, i], health=self.health[r, i],
                 annual=self.annual[r, i],
             )
+            self.tier[r, i] = new
+            if self.ledger is not None:
+                self.ledger.move(r, self.seg[r, i].astype(np.intp), old, new, self.mrr[r, i])
+        if self.rec is not None:
+            self.rec.month_start(self, m)
+        if self.ledger is not None:
+            self.ledger.open(j)
+        if not self.warm:
+            self._births(m, j)
 
-    def _births(self, m: int) -> None:
+    def _births(self, m: int, j: int) -> None:
         K = self.L.per_month
         self.new_nz = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
         self.new_row: np.ndarray | None = None
         if K == 0:
             return
-        count, capped = model.new_logos(self.blk[:, m, 0].copy(), self.sc.acquisition,
+        count, capped = model.new_logos(self.blk[:, j, 0].copy(), self.sc.acquisition,
                                         self.sc.loyalty, self.members_now, K)
-        self.out_m["capped_acquisition"][:, m] = capped
+        self.out_m["capped_acquisition"][:, j] = capped
         if self.rec is not None:
             self.rec.births.append((m, int(count[self.rec.row])))
+        if self.warm:
+            self._recycle(m, j, count)
+            return
         # the block's attributes were set at start (drawn from the same stream positions)
-        born = self.give_birth(m, count)
-        r, j = nonzero_2d(born)
-        self.new_nz = (r, j + self.L.n_initial + m * K)  # the new accounts, row-major
+        born = self.give_birth(m, count, block=j)
+        r, jj = nonzero_2d(born)
+        i = jj + self.L.n_initial + j * K
+        self.new_nz = (r, i)  # the new accounts, row-major
         self.new_row = born[self.rec.row] if self.rec is not None else None
+        if self.ledger is not None and r.size:
+            self.ledger.new(j, r, self.seg[r, i].astype(np.intp),
+                            self.tier[r, i].astype(np.intp), self.mrr[r, i])
+
+    def _recycle(self, m: int, j: int, count: np.ndarray) -> None:
+        """Warm-up births in free slots; the batch's state of those slots starts afresh."""
+        r, i = self.give_birth_recycled(m, count, self.blk[:, j], self.used)
+        self.new_nz = (r, i)
+        if r.size:
+            flat = r * self.NT + i
+            for a, value in ((self.au_prev, 0.0), (self.nps_last, np.nan), (self.term_vol, 1.0),
+                             (self.term_inv, 1.0), (self.term_con, 1.0)):
+                a.reshape(-1)[flat] = value
+            self.level.reshape(self.P, -1)[:, flat] = 0.0
+            self.last_fire.reshape(self.P, -1)[:, flat] = -UNBORN
+        n = int(self.used.max()) if self.R else 0
+        if n != self.n or r.size and (self.used != self._gap_used).any():
+            self._streams.set_gap(self.used, n - self.used)  # each row draws for its slots
+            self._gap_used = self.used.copy()
+        self.n = n
 
     @property
     def fail_sparse(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -280,128 +403,6 @@ class _Batch(AccountSlots):
                 self._change = np.where(prev > 0, self.au / prev - 1.0, 0.0)
         return self._change
 
-    # ------------------------------------------------------------------ plays
-    def _metric(self, name: str) -> np.ndarray:
-        n = self.n
-        if name == "health":
-            return self.health[:, :n]
-        if name == "active_share":
-            return self.share
-        if name == "usage_change":
-            return self.change
-        if name == "tenure_months":
-            return self.tenure
-        if name == "mrr":
-            return self.mrr[:, :n]
-        if name == "arr":
-            return 12.0 * self.mrr[:, :n]
-        if name == "nps_score":
-            return self.nps_last[:, :n]
-        if name == "months_to_renewal":
-            tmod12 = (self.m % 12 - self.phase[:, :n].astype(np.int64)) % 12  # tenure % 12
-            return np.where(self.annual[:, :n], (12 - tmod12) % 12, 0)
-        if name == "failed_tickets":
-            return self.fail
-        raise AssertionError(name)  # pragma: no cover
-
-    def _event(self, p: CompiledPlay) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and slots where the play's event happened this month."""
-        if p.event == "new_account":
-            return self.new_nz
-        if p.event == "champion_left":
-            return self.champ_nz
-        if p.event == "usage_drop":
-            assert p.threshold is not None
-            return nonzero_2d(self.change <= -p.threshold)
-        if p.event == "support_failure":
-            fr, fi, fk = self.fail_sparse
-            hit = fk >= (p.threshold or 1.0)
-            return fr[hit], fi[hit]
-        if p.event == "detractor":
-            rr, ii, score = self.resp
-            hit = score <= (p.threshold if p.threshold is not None else 6.0)
-            return rr[hit], ii[hit]
-        raise AssertionError(p.event)  # pragma: no cover
-
-    def _in_tiers(self, k: int) -> np.ndarray:
-        """Dense mask of alive accounts in the tiers eligible for play ``k``."""
-        tier = self.tier[:, : self.n]
-        mask = self.tier_mask[k]
-        out = self.alive[:, : self.n].copy()
-        if mask.all():
-            return out
-        elig = np.zeros(out.shape, dtype=bool)
-        for t in np.flatnonzero(mask):
-            elig |= tier == t
-        out &= elig
-        return out
-
-    def _due(self, k: int, p: CompiledPlay, m: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and slots where play ``k`` is due this month (before reach and eligibility)."""
-        if p.kind == "time":  # candidates by tier first (cheap compares), then cadence
-            r, i = nonzero_2d(self._in_tiers(k))
-            ok = model.due_by_schedule(m - self.acq[r, i], p.every, p.offset)
-        elif p.kind == "data":
-            r, i = nonzero_2d(condition_mask(p.conditions, _LazyMetrics(self), (self.R, self.n)))
-            ok = model.cooled_down(m, self.last_fire[k, r, i], p.cooldown)
-        else:
-            return self._event(p)
-        return r[ok], i[ok]
-
-    def _plays(self, m: int) -> None:
-        """Requests of every play: due, reached, eligible; automated work is delivered."""
-        for k, p in enumerate(self.plays):
-            r, i = self._due(k, p, m)
-            stream = self.play_streams[k]
-            if stream is not None:  # fixed consumption: a uniform for every slot, every month
-                ok = to_uniform(stream.words(self.n)[r, i]) < p.reach
-                r, i = r[ok], i[ok]
-            if r.size == 0:
-                continue
-            ok = model.eligible((r, i), alive=self.alive, tier=self.tier, seg=self.seg,
-                                tier_mask=self.tier_mask[k], seg_mask=self.seg_mask[k],
-                                pending=self.queue.since[k])
-            r, i = r[ok], i[ok]
-            if r.size:
-                self._request(k, m, r, i)
-
-    def _request(self, k: int, m: int, r: np.ndarray, i: np.ndarray) -> None:
-        """Play ``k`` requested for the cells ``(r, i)``: deliver automated work, queue CSM work."""
-        if self.plays[k].kind == "data":
-            self.last_fire[k, r, i] = m
-        self.out_p["requested"][:, m, k] += np.bincount(r, minlength=self.R)
-        auto = self.queue.hours_u[k][self.tier[r, i]] == 0
-        if auto.any():
-            na = int(auto.sum())
-            self._deliver(k, m, r[auto], i[auto], np.ones(na), np.zeros(na))
-        q = ~auto
-        if q.any():
-            self.queue.add(k, r[q], i[q], m)
-
-    # ------------------------------------------------------------------ capacity
-    def serve(self, t: int, m: int) -> None:
-        """Serve tier ``t``'s queue in month ``m`` (the team process); deliver what was served."""
-        k, r, i, wait, w_months = self.queue.serve(t, m, self.out_t, self.out_p)
-        wf = model.wait_factor(self.wait_decay[k], wait)
-        for kk in np.unique(k):
-            sel = k == kk
-            self._deliver(int(kk), m, r[sel], i[sel], wf[sel], w_months[sel])
-
-    def _deliver(
-        self, k: int, m: int, r: np.ndarray, i: np.ndarray, wf: np.ndarray, wait: np.ndarray
-    ) -> None:
-        p = self.plays[k]
-        model.deliver_effect(self.health, self.level[k], (r, i), p, wf)
-        self.level_on[k] = True
-        cnt = np.bincount(r, minlength=self.R)
-        self.out_p["delivered"][:, m, k] += cnt
-        self.out_p["cost"][:, m, k] += cnt * p.cost
-        if self.rec is not None:
-            sel = r == self.rec.row
-            if sel.any():
-                self.rec.deliveries.append((i[sel].copy(), m, k, self.tier[r[sel], i[sel]],
-                                            wait[sel].copy()))
-
     # ------------------------------------------------------------- month, part 2
     def end_month(self, m: int) -> None:
         """Churn, expansion and contraction, loyalty, books, then the month's carry-over."""
@@ -411,27 +412,48 @@ class _Batch(AccountSlots):
         hm, em = model.play_multipliers(self.plays, self.level, self.level_on, n,
                                         hazard_out=self._work(5), expansion_out=self._work(6),
                                         tmp=self._work(1))
-        vol, inv = self._churn(x, hm, active)
+        renew = self._renewals(active)
+        in_term = active & self.annual[:, :n]
+        months = None
+        if self.fresh and self.j == 0:  # a term begun before: its months at this hazard
+            months = (self.tenure - 1.0) % self.term_months[self.seg[:, :n]] + 1.0
+        vol, inv = self._churn(x, hm, active, renew, (in_term, months))
         churned = vol | inv
-        expand, contract = self._resize(x, em, active & ~churned)
+        expand, contract = self._resize(x, em, active & ~churned, renew, (in_term, months))
         changed = self._reprice(expand, contract)
         vr, vi = nonzero_2d(churned)
         churned_before = self.mrr[vr, vi]  # churned accounts did not expand or contract
+        if self.ledger is not None and vr.size:  # booked by the tier before churning
+            self.ledger.churn(self.j, vr, self.seg[vr, vi].astype(np.intp),
+                              self.tier[vr, vi].astype(np.intp), churned_before)
         if vr.size:  # a churned account's MRR is 0 from this month
             self.alive[vr, vi] = False
             self.mrr[vr, vi] = 0.0
             self.queue.cancel(vr, vi)
-        self._books(m, (vr, vol[vr, vi], churned_before), changed)
+        if self.ledger is not None:
+            self._books(vr, vol[vr, vi], changed)
         if self.rec is not None:
-            self._record(m, vol, inv)
+            self.rec.month_end(self, m, self.j, vol, inv)
         if self.need_au_prev:
             self.au_prev[:, :n] = self.au
         model.decay_effects(self.plays, self.level, self.level_on, n)
 
+    def _renewals(self, active: np.ndarray) -> np.ndarray:
+        """Annual contracts at the end of their term this month (tenure % term == 0)."""
+        annual = self.annual[:, : self.n]
+        if self.all_terms_12:
+            return self.anniv & annual
+        r, i = nonzero_2d(active & annual)
+        renew = np.zeros(annual.shape, dtype=bool)
+        ok = self.tenure[r, i] % self.term_months[self.seg[r, i]] == 0
+        renew[r[ok], i[ok]] = True
+        return renew
+
     def _churn(
-        self, x: np.ndarray, hm: np.ndarray | None, active: np.ndarray
+        self, x: np.ndarray, hm: np.ndarray | None, active: np.ndarray, renew: np.ndarray,
+        term: tuple[np.ndarray, np.ndarray | None],
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Voluntary and involuntary churn of the month (masks)."""
+        """Voluntary and involuntary churn of the month (masks); ``term``: in term, months."""
         n = self.n
         annual = self.annual[:, :n]
         pv, q = model.churn_hazards(
@@ -441,11 +463,15 @@ class _Batch(AccountSlots):
             member=self.member[:, :n], loyalty=self.sc.loyalty, out=self._work(2),
             tmp=self._work(1),
         )
+        survival = (self.term_vol[:, :n], self.term_inv[:, :n])
+        model.accumulate_term(survival, (pv, q), in_term=term[0], months=term[1],
+                              tmp=self._work(1))
         return model.decide_churn(self._uniform("churn", n), pv, q, active=active,
-                                  annual=annual, renew=self.anniv & annual)
+                                  annual=annual, renew=renew, survival=survival)
 
     def _resize(
-        self, x: np.ndarray, em: np.ndarray | None, survivors: np.ndarray
+        self, x: np.ndarray, em: np.ndarray | None, survivors: np.ndarray, renew: np.ndarray,
+        term: tuple[np.ndarray, np.ndarray | None],
     ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
         """Expand or contract the survivors' seats; returns the cells of each."""
         n, sp = self.n, self.sp
@@ -455,9 +481,11 @@ class _Batch(AccountSlots):
             cells=(self.seg[:, :n], self.tier[:, :n]), retention=self.rc, play_expansion=em,
             pe_out=self._work(3), pc_out=self._work(4),
         )
+        model.accumulate_term((self.term_con[:, :n],), (pc,), in_term=term[0] & survivors,
+                              months=term[1], tmp=self._work(1))
         exp_, con = model.decide_resize(self._uniform("expansion", n), pe, pc,
                                         survivors=survivors, annual=self.annual[:, :n],
-                                        anniversary=self.anniv)
+                                        renewal=renew, term=self.term_con[:, :n])
         expand, contract = nonzero_2d(exp_), nonzero_2d(con)
         model.resize_seats(self.seats, expand, contract, sp["expansion_size"],
                            sp["contraction_size"])
@@ -468,117 +496,105 @@ class _Batch(AccountSlots):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """New loyalty members join; MRR of resized (and discounted) accounts.
 
-        Returns the repriced cells and their MRR before.
+        Returns the repriced cells and their MRR change.
         """
         ch_r = np.concatenate([expand[0], contract[0]])
         ch_i = np.concatenate([expand[1], contract[1]])
         lo = self.sc.loyalty
         if lo.enabled:
             jr, ji = model.join_loyalty(self.member, self.resp, lo)
-            if lo.discount:
-                ch_r = np.concatenate([ch_r, jr])
-                ch_i = np.concatenate([ch_i, ji])
+            if lo.discount:  # a resized account may join too: count each account once
+                flat = np.unique(np.concatenate([ch_r, jr]) * self.NT + np.concatenate([ch_i, ji]))
+                ch_r, ch_i = np.divmod(flat, self.NT)
         before = self.mrr[ch_r, ch_i]
         model.reprice(self.mrr, (ch_r, ch_i), seats=self.seats, price=self.price,
                       member=self.member, loyalty=lo)
-        return ch_r, ch_i, before
+        return ch_r, ch_i, self.mrr[ch_r, ch_i] - before
 
     def _books(
-        self,
-        m: int,
-        churned: tuple[np.ndarray, np.ndarray, np.ndarray],
-        changed: tuple[np.ndarray, np.ndarray, np.ndarray],
+        self, vr: np.ndarray, is_vol: np.ndarray, changed: tuple[np.ndarray, ...]
     ) -> None:
-        """Write month ``m``'s books (``churned``: rows, voluntary, MRR before churn)."""
-        n, om = self.n, self.out_m
+        """Close the month's books (``vr``: rows of the churned, ``changed``: repricing)."""
+        j, n, om, lg = self.j, self.n, self.out_m, self.ledger
+        assert lg is not None
+        ch_r, ch_i, d = changed
+        if ch_r.size:
+            lg.resize(j, ch_r, self.seg[ch_r, ch_i].astype(np.intp),
+                      self.tier[ch_r, ch_i].astype(np.intp), d)
+        lg.close(j)
+        for k in _FROM_SEGMENTS:
+            om[k][:, j] = lg.segments[k][:, j].sum(axis=1)
+        n_vol = np.bincount(vr, weights=is_vol, minlength=self.R)
+        om["churned_voluntary"][:, j] = n_vol
+        om["churned_involuntary"][:, j] = lg.segments["churned"][:, j].sum(axis=1) - n_vol
         alive = self.alive[:, :n]
-        mrr = self.mrr[:, :n]
-        vr, is_vol, churned_before = churned
-        ch_r, ch_i, ch_before = changed
-        n_alive = model.book_logos(om, m, new_rows=self.new_nz[0], churned_rows=vr,
-                                   voluntary=is_vol, accounts_start=self.accounts_now)
-        self.accounts_now = n_alive
-        self.mrr_now = model.book_mrr(om, m, mrr, new=self.new_nz,
-                                      changed=(ch_r, mrr[ch_r, ch_i] - ch_before),
-                                      churned=(vr, churned_before), mrr_start=self.mrr_now)
-        model.book_costs(om, m, team_cost=self.team_cost,
-                         play_cost=self.out_p["cost"][:, m, :].sum(axis=1),
+        model.book_costs(om, j, team_cost=float(self.team_cost[j]), play_cost=om["play_cost"][:, j],
                          programme_cost=self.rc_cost + self.sc.other_cost_per_month,
                          loyalty=self.sc.loyalty, member=self.member[:, :n], alive=alive)
-        model.book_voice(om, m, answers=self.resp, fail=self.fail, health=self.health[:, :n],
-                         alive=alive, n_alive=n_alive)
-        model.book_tiers(self.out_t, m, tier=self.tier[:, :n], alive=alive, mrr=mrr)
+        model.book_voice(om, j, answers=self.resp, fail=self.fail, health=self.health[:, :n],
+                         alive=alive, n_alive=om["accounts_end"][:, j])
+        self.out_t["accounts"][:, j] = lg.tiers["accounts_end"][:, j]
+        self.out_t["mrr"][:, j] = lg.tiers["mrr_end"][:, j]
 
-    def _record(self, m: int, vol: np.ndarray, inv: np.ndarray) -> None:
-        """Append the recorded replication's panel rows and survey answers of month ``m``."""
-        rec = self.rec
-        assert rec is not None
-        r = rec.row
-        n = self.n
-        present = self.alive_start_rec.copy()
-        if self.new_row is not None:
-            b0 = self.L.n_initial + m * self.L.per_month
-            present[b0 : b0 + self.L.per_month] |= self.new_row
-        idx = np.flatnonzero(present)
-        churn = np.where(vol[r, idx], _CHURN_VOL, np.where(inv[r, idx], _CHURN_INVOL,
-                                                           _CHURN_NONE))
-        rec.rows.append({
-            "slot": idx,
-            "month": np.full(idx.size, m),
-            "segment": self.seg[r, idx].copy(),
-            "tier": self.tier[r, idx].copy(),
-            "annual": self.annual[r, idx].copy(),
-            "employees": self.employees[r, idx].copy(),
-            "acquired": self.acq[r, idx].copy(),
-            "mrr": self.mrr[r, :n][idx].copy(),
-            "seats": self.seats_start_rec[idx],
-            "active_users": self.au[r, idx].copy(),
-            "active_share": self.share[r, idx].copy(),
-            "health": self.health[r, idx].copy(),
-            "failed_tickets": self.fail[r, idx].copy(),
-            "tickets_per_seat": self.sp["tickets_per_seat"][r, idx].copy(),
-            "champion_left": self.champ[r, idx].copy(),
-            "churn": churn,
-            "member": self.member[r, idx].copy(),
-        })
-        rr, ii, score = self.resp
-        sel = rr == r
-        rec.surveys.append((ii[sel].copy(), m, score[sel].copy()))
-
-    def output(self) -> RawRun:
-        """The run's raw arrays."""
-        mp0 = self.mrr_initial if self.L.n_initial else np.zeros((self.R, 0))
-        end0 = self.mrr[:, : self.L.n_initial]
-        cohort = {
-            "cohort_mrr_start": mp0.sum(axis=1),
-            "cohort_mrr_end": end0.sum(axis=1),
-            "cohort_mrr_kept": np.minimum(end0, mp0).sum(axis=1),
-            "cohort_accounts_start": (mp0 > 0).sum(axis=1).astype(float),
-            "cohort_accounts_end": (end0 > 0).sum(axis=1).astype(float),
+    # ------------------------------------------------------------------ output
+    def _cohorts(self) -> tuple[dict[str, np.ndarray], ...]:
+        """The starting customers' MRR and accounts: in all, by segment, by starting tier."""
+        n0 = self.L.n_initial
+        mp0 = self.mrr_initial if n0 else np.zeros((self.R, 0))
+        end0 = self.mrr[:, :n0]
+        values = {
+            "cohort_mrr_start": mp0, "cohort_mrr_end": end0,
+            "cohort_mrr_kept": np.minimum(end0, mp0),
+            "cohort_accounts_start": (mp0 > 0).astype(float),
+            "cohort_accounts_end": (end0 > 0).astype(float),
         }
-        record = None
-        if self.rec is not None:
-            record = {
-                "rows": self.rec.rows,
-                "deliveries": self.rec.deliveries,
-                "surveys": self.rec.surveys,
-                "births": self.rec.births,
-                "account_id": self.pop_ids,
-                "rep": self.reps[self.rec.row],
-            }
+        rows = np.repeat(np.arange(self.R), n0)
+        out: list[dict[str, np.ndarray]] = []
+        for codes, size in ((None, 1), (self.seg[:, :n0], self.S), (self.tier_initial, self.T)):
+            key = rows * size + (0 if codes is None else codes.reshape(-1).astype(np.intp))
+            out.append({k: np.bincount(key, weights=v.reshape(-1), minlength=self.R * size)
+                        .reshape(self.R, size) for k, v in values.items()})
+        total = {k: v[:, 0] for k, v in out[0].items()}
+        return total, out[1], out[2]
+
+    def output(self, layout: Layout, warmup: int) -> RawRun:
+        """The run's raw arrays."""
+        cohort, by_seg, by_tier = self._cohorts()
+        lg = self.ledger
+        assert lg is not None
+        tiers = {**self.out_t, **lg.tiers}
         return RawRun(
-            reps=self.reps,
-            seed=self.seed,
-            tier_names=self.sc.tier_names(),
-            play_names=[p.name for p in self.plays],
-            monthly=self.out_m,
-            tiers=self.out_t,
-            plays=self.out_p,
-            cohort=cohort,
-            record=record,
-            layout=self.L,
+            reps=self.reps, seed=self.seed, tier_names=self.sc.tier_names(),
+            play_names=[p.name for p in self.plays], monthly=self.out_m, tiers=tiers,
+            plays=self.out_p, cohort=cohort,
+            record=None if self.rec is None else self.rec.record(self.reps[self.rec.row]),
+            layout=layout, segment_names=self.sc.segment_names(), segments=lg.segments,
+            cohort_segments=by_seg, cohort_tiers=by_tier, warmup_months=warmup,
         )
 
+
+def _timeline(batch: _Batch, months: range) -> None:
+    """Run ``batch`` over ``months``: a monthly tick and a team process per tier (SimPy)."""
+    import simpy
+
+    env = simpy.Environment()
+    stores = [simpy.Store(env) for _ in batch.sc.tiers]
+    for t, store in enumerate(stores):
+        env.process(team_process(env, store, lambda m, t=t: batch.serve(t, m)))
+
+    def tick() -> Any:
+        for m in months:
+            batch.begin_month(m)
+            batch.queue.collect(batch.tier)
+            done = [env.event() for _ in stores]
+            for store, ev in zip(stores, done, strict=True):
+                store.put((m, ev))
+            yield env.all_of(done)
+            batch.end_month(m)
+            yield env.timeout(1)
+
+    env.process(tick())
+    env.run(until=len(months))
 
 
 def run_engine(
@@ -589,6 +605,7 @@ def run_engine(
     layout: Layout | None = None,
     dataset: Any = None,
     record_rep: int | None = None,
+    warmup: Scenario | None = None,
 ) -> RawRun:
     """Run replications ``reps`` of ``scenario`` with ``seed`` in one batch.
 
@@ -607,40 +624,57 @@ def run_engine(
         Starting customers when ``population.source`` is ``dataset``.
     record_rep : int, optional
         A replication (one of ``reps``) whose per-account monthly panel is recorded.
+    warmup : Scenario, optional
+        The scenario whose population, policy and ``warmup()`` months run the warm-up
+        (default ``scenario``; :func:`cs_sim.compare` passes its baseline). Its segments
+        must be the scenario's.
 
     Returns
     -------
     RawRun
     """
-    import simpy
-
     reps = tuple(int(r) for r in reps)
     if record_rep is not None and record_rep not in reps:
         raise ValueError(f"record_rep {record_rep} is not among the replications run")
-    population = starting_population(scenario, seed, reps, dataset)
+    warm_sc = scenario if warmup is None else warmup
+    if warm_sc.segment_names() != scenario.segment_names():
+        raise ValueError("the warm-up scenario must have the scenario's segments")
+    W, H = warm_sc.warmup(), scenario.horizon_months
+    population = starting_population(warm_sc, seed, reps, dataset)
     if layout is None:
-        layout = default_layout(scenario, population.n)
-    elif layout.n_initial != population.n or layout.horizon != scenario.horizon_months:
-        raise ValueError("layout does not match the scenario's population and horizon")
+        k = max(default_layout(s, population.n, warmup=W).per_month
+                for s in {id(scenario): scenario, id(warm_sc): warm_sc}.values())
+        layout = Layout(population.n, k, H, warmup=W)
+    elif (layout.n_initial, layout.horizon, layout.warmup) != (population.n, H, W):
+        raise ValueError("layout does not match the scenario's population, horizon and warm-up")
     row = None if record_rep is None else reps.index(record_rep)
-    batch = _Batch(scenario, seed, reps, layout, population, row)
-
-    env = simpy.Environment()
-    stores = [simpy.Store(env) for _ in scenario.tiers]
-    for t, store in enumerate(stores):
-        env.process(team_process(env, store, lambda m, t=t: batch.serve(t, m)))
-
-    def tick() -> Any:
-        for m in range(scenario.horizon_months):
-            batch.begin_month(m)
-            batch.queue.collect(batch.tier)
-            done = [env.event() for _ in stores]
-            for store, ev in zip(stores, done, strict=True):
-                store.put((m, ev))
-            yield env.all_of(done)
-            batch.end_month(m)
-            yield env.timeout(1)
-
-    env.process(tick())
-    env.run(until=scenario.horizon_months)
-    return batch.output()
+    K = layout.per_month
+    streams = RunStreams(seed, reps, layout.n_total, W + H, K)
+    start: StartingPopulation | Carry = population
+    gap = None
+    ids = population.account_id
+    if W:
+        key = (warm_sc.model_dump_json(), seed, reps, layout.n_initial, K, W)
+        kept = None if population.account_id is not None else cached_warmup(key)
+        if kept is None:
+            wb = _Batch(warm_sc, Layout(population.n, K, W), streams, population, first=-W,
+                        acq_offset=0, warm=True)
+            _timeline(wb, range(-W, 0))
+            start = hand_over(wb)
+            del wb
+            if population.account_id is None:
+                remember_warmup(key, start, streams.snapshot())
+        else:
+            start = kept[0]
+            streams.restore(kept[1])
+        streams.set_gap(start.count, start.width - start.count)
+        if row is not None:
+            gap = (int(start.count[row]), int(start.width - start.count[row]))
+            src = start.source[row, : gap[0]]
+            ids = None if ids is None else [ids[s] if s >= 0 else None for s in src]
+    n0 = start.width if isinstance(start, Carry) else population.n
+    rec = None if row is None else Recorder(row, gap=gap, ids=ids)
+    batch = _Batch(scenario, Layout(n0, K, H), streams, start, first=0, acq_offset=W,
+                   warm=False, record=rec)
+    _timeline(batch, range(H))
+    return batch.output(layout, W)

@@ -5,7 +5,8 @@ segment parameters in the scenario's ``segments`` (held per slot by the engine),
 rest in ``behaviour``. The engine (:mod:`cs_sim.sim.engine`) keeps the state, the random
 streams and the timeline, and calls these functions in the order of the sections below.
 They work in place where the engine passes buffers (``out=``, ``tmp=``), in the dtypes
-it passes (behaviour float32, money float64).
+it passes (behaviour float32, money float64). Months of the warm-up (``warmup_months``
+before the reported horizon) are numbered ``-W .. -1``; the equations are the same.
 
 *Acquisition* (:func:`new_logos`). New logos ``n_m = min(K, F^{-1}_{Poisson(λ_m)}(u))``
 with ``λ_m = new_logos_per_month + referral_rate * members_{m-1}``; each new slot draws
@@ -17,7 +18,8 @@ Starting customers draw the same (tenure uniform on 0..max_tenure_months) or com
 a dataset (:mod:`cs_sim.sim.population`).
 
 *Tier* by the first tier rule that holds (ARR = 12 MRR, ...), at birth and at every
-12-month anniversary of tenure (:func:`cs_sim.sim.population.tier_of`).
+12-month anniversary of tenure (:func:`cs_sim.sim.population.tier_of`); a starting
+customer from a dataset keeps the dataset's tier label until then.
 
 *Usage* (:func:`logistic_shock`, :func:`active_users`). ``ε ~ Logistic`` scaled to unit
 variance (one uniform per slot-month); ``active_share = σ(active_share_intercept +
@@ -47,7 +49,8 @@ effect.health * w`` for each play delivered this month (``w`` the wait factor be
 account (alive, in an eligible tier and segment, no request of the play already queued)
 is due when: time: ``tenure >= 1 and tenure % every == offset``; data: all conditions
 hold and ``cooldown_months`` have passed since the play last fired; trigger: its event
-happened this month. It is reached with probability ``reach``. Automated work (0 hours)
+happened this month; never before the play's ``start_month`` (none: always). It is
+reached with probability ``reach``. Automated work (0 hours)
 is delivered at once; CSM work queues (:mod:`cs_sim.sim.capacity`). A delivery after
 ``w`` months of waiting sets the play's effect level ``L = max(L, (1 - wait_decay)^w)``;
 ``L`` decays by ``0.5^(1/half_life)`` a month.
@@ -57,16 +60,22 @@ accounts with tenure >= 1): monthly voluntary hazard ``p = σ(churn_intercept +
 health_slope * x + early_life * [tenure < early_life_months] + tenure_slope *
 min(tenure, 36) / 12) * Π_plays (1 + (hazard_multiplier - 1) L) * retention-change
 multipliers * loyalty multiplier`` (capped at 1); involuntary ``q = involuntary_rate *
-multipliers``. Monthly contracts decide every month; annual contracts only at each
-12-month anniversary, with ``1 - (1 - p)^12`` and ``1 - (1 - q)^12``. One uniform
-``u``: voluntary if ``u < p``, else involuntary if ``u >= 1 - q``. A churned account's
-MRR is 0 from this month.
+multipliers``. Monthly contracts decide every month. An annual contract (term ``c =
+contract_months`` of its segment, 12 by default) decides only at renewal, when tenure
+is a multiple of ``c``, on the hazard accumulated over its term
+(:func:`accumulate_term`): ``P = 1 - Π_{months of the term} (1 - p_month)`` and ``Q =
+1 - Π (1 - q_month)``, each month's ``p`` with that month's health and play effects, so
+a play's timing within the term matters only through its decayed effect. A term that
+began before the first simulated month counts its earlier months at the first
+month's hazard. One uniform ``u``: voluntary if ``u < p`` (``P`` at renewal), else
+involuntary if ``u >= 1 - q`` (``Q``). A churned account's MRR is 0 from this month.
 
 *Expansion / contraction* (:func:`expansion_probabilities`, :func:`decide_resize`,
 :func:`resize_seats`; survivors with tenure >= 1): ``pe = σ(expansion_intercept +
 expansion_health_slope * x) * Π (1 + (expansion_multiplier - 1) L) * multipliers``,
 ``pc = σ(contraction_intercept + contraction_health_slope * x) * multipliers`` (annual
-contracts contract only at anniversaries); one uniform ``u``: expansion if ``u < pe``
+contracts contract only at renewal, on the contraction hazard accumulated over the term,
+``1 - Π (1 - pc_month)``, as for churn); one uniform ``u``: expansion if ``u < pe``
 (``seats = ceil(seats * (1 + expansion_size))``), contraction if ``u >= 1 - pc``
 (``seats = max(1, floor(seats * (1 - contraction_size)))``).
 
@@ -74,10 +83,12 @@ contracts contract only at anniversaries); one uniform ``u``: expansion if ``u <
 ``join_min_score``) joins the programme when it is enabled; ``MRR = seats *
 price_per_seat * (1 - discount * member)``.
 
-*Books* (:func:`book_logos`, :func:`book_mrr`, :func:`book_costs`,
-:func:`book_voice`, :func:`book_tiers`). Costs a month: ``Σ_tiers headcount *
+*Books* (:class:`cs_sim.sim.books.Ledger`: logos and the MRR bridge by segment and
+tier; :func:`book_costs`, :func:`book_voice`). Each event is booked by the account's
+segment and tier at that moment. Costs a month: ``Σ_tiers headcount(m) *
 cost_per_month + Σ deliveries * cost + Σ retention-change cost_per_month + members *
-cost_per_member + other_cost_per_month``.
+cost_per_member + other_cost_per_month`` (``headcount(m)`` from
+:func:`cs_sim.sim.capacity.team_plan`).
 """
 
 from __future__ import annotations
@@ -87,6 +98,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from cs_sim.sim.capacity import NO_REQUEST
 from cs_sim.sim.numerics import (
     count_rows,
     nonzero_2d,
@@ -108,7 +120,7 @@ from cs_sim.sim.scenario import (
 )
 
 __all__ = [
-    "active_users", "book_costs", "book_logos", "book_mrr", "book_tiers", "book_voice",
+    "accumulate_term", "active_users", "book_costs", "book_voice",
     "champion_left", "churn_hazards", "cooled_down", "decay_effects", "decide_churn",
     "decide_resize", "deliver_effect", "due_by_schedule", "eligible",
     "expansion_probabilities", "failed_tickets", "health_term", "join_loyalty",
@@ -289,7 +301,7 @@ def eligible(
     """Alive, in an eligible tier and segment, and no request of the play queued."""
     r, i = cells
     ok = alive[r, i] & tier_mask[tier[r, i]]
-    ok &= pending[r, i] < 0
+    ok &= pending[r, i] == NO_REQUEST
     if not seg_mask.all():
         ok &= seg_mask[seg[r, i]]
     return ok
@@ -419,15 +431,47 @@ def churn_hazards(
     return pv, q
 
 
+def accumulate_term(
+    survival: Sequence[np.ndarray], hazards: Sequence[np.ndarray], *,
+    in_term: np.ndarray, months: np.ndarray | None = None, tmp: np.ndarray
+) -> None:
+    """Annual contracts' survival over the term: ``S *= (1 - p)`` for each hazard ``p``.
+
+    Parameters
+    ----------
+    survival : sequence of ndarray
+        The products over the term's months so far (1 at its start), one per hazard,
+        changed in place where ``in_term``: ``S`` and ``S_q`` of churn, ``S_c`` of
+        contraction.
+    hazards : sequence of ndarray
+        This month's hazards: voluntary and involuntary churn (:func:`churn_hazards`),
+        or contraction (:func:`expansion_probabilities`).
+    in_term : ndarray of bool
+        Accounts on an annual contract that count this month (active, tenure >= 1).
+    months : ndarray, optional
+        Months this step stands for (``(1 - p) ** months``): the first simulated month
+        of a term that began earlier counts its earlier months at this month's hazard.
+    tmp : ndarray
+        Scratch.
+    """
+    for s, p in zip(survival, hazards, strict=True):
+        np.multiply(p, in_term, out=tmp)  # 1 - p in the term, 1 elsewhere (faster than where=)
+        np.subtract(1.0, tmp, out=tmp)
+        if months is not None:
+            np.power(tmp, months, out=tmp)
+        s *= tmp
+
+
 def decide_churn(
     u: np.ndarray, pv: np.ndarray, q: np.ndarray, *, active: np.ndarray, annual: np.ndarray,
-    renew: np.ndarray
+    renew: np.ndarray, survival: Sequence[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Voluntary if ``u < p``, else involuntary if ``u >= 1 - q``, for accounts that decide.
 
     Monthly contracts (``active & ~annual``) decide every month; annual ones only at
-    renewal (``renew``), on ``1 - (1 - p)^12`` and ``1 - (1 - q)^12``. ``pv`` changes in
-    place, ``q`` does not.
+    renewal (``renew``), on the term's accumulated hazards ``1 - S`` and ``1 - S_q``
+    (``survival``, from :func:`accumulate_term`, which then restart at 1 for the next
+    term). ``pv`` changes in place, ``q`` does not.
 
     Returns
     -------
@@ -436,10 +480,13 @@ def decide_churn(
     decide = active & ~annual
     rn_r, rn_i = nonzero_2d(renew)
     if rn_r.size:
+        sv, sq = survival
         decide[rn_r, rn_i] = True
-        pv[rn_r, rn_i] = 1.0 - (1.0 - pv[rn_r, rn_i]) ** 12
+        pv[rn_r, rn_i] = 1.0 - sv[rn_r, rn_i]
         q = q.copy()  # it may be a view of the per-slot parameters
-        q[rn_r, rn_i] = 1.0 - (1.0 - q[rn_r, rn_i]) ** 12
+        q[rn_r, rn_i] = 1.0 - sq[rn_r, rn_i]
+        sv[rn_r, rn_i] = 1.0
+        sq[rn_r, rn_i] = 1.0
     vol = u < pv
     vol &= decide
     inv = u >= 1.0 - q
@@ -479,23 +526,29 @@ def expansion_probabilities(
 
 def decide_resize(
     u: np.ndarray, pe: np.ndarray, pc: np.ndarray, *, survivors: np.ndarray, annual: np.ndarray,
-    anniversary: np.ndarray
+    renewal: np.ndarray, term: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Expansion if ``u < pe``, else contraction if ``u >= 1 - pc`` (``pc`` is overwritten).
 
-    Annual contracts contract only at anniversaries.
+    Annual contracts contract only at renewal, with the contraction hazard accumulated
+    over the term, ``1 - S_c`` (``term``, from :func:`accumulate_term`, which restarts
+    at 1 for the next term).
 
     Returns
     -------
     expand, contract : ndarray of bool
     """
+    rn_r, rn_i = nonzero_2d(renewal)
+    if rn_r.size:
+        pc[rn_r, rn_i] = 1.0 - term[rn_r, rn_i]
+        term[rn_r, rn_i] = 1.0
     exp_ = u < pe
     exp_ &= survivors
     np.subtract(1.0, pc, out=pc)
     con = u >= pc
     con &= survivors
     con &= ~exp_
-    con &= ~annual | anniversary
+    con &= ~annual | renewal
     return exp_, con
 
 
@@ -537,54 +590,6 @@ def reprice(
 
 
 # ------------------------------------------------------------------------------ books
-def book_logos(
-    books: dict[str, np.ndarray], m: int, *, new_rows: np.ndarray, churned_rows: np.ndarray,
-    voluntary: np.ndarray, accounts_start: np.ndarray
-) -> np.ndarray:
-    """Logo counts of month ``m``: start, new, churned (voluntary/involuntary), end.
-
-    ``new_rows`` and ``churned_rows`` are the replication rows of new and churned
-    accounts; ``voluntary`` says which churned ones left voluntarily. Returns the
-    accounts at the end of the month.
-    """
-    R = accounts_start.shape[0]  # noqa: N806 (replications)
-    n_new = np.bincount(new_rows, minlength=R)
-    books["new_logos"][:, m] = n_new
-    n_vol = np.bincount(churned_rows, weights=voluntary, minlength=R)
-    n_churn = np.bincount(churned_rows, minlength=R)
-    books["churned_voluntary"][:, m] = n_vol
-    books["churned_involuntary"][:, m] = n_churn - n_vol
-    books["accounts_start"][:, m] = accounts_start
-    n_alive = accounts_start + n_new - n_churn
-    books["accounts_end"][:, m] = n_alive
-    return n_alive
-
-
-def book_mrr(
-    books: dict[str, np.ndarray], m: int, mrr: np.ndarray, *, new: Cells,
-    changed: tuple[np.ndarray, np.ndarray], churned: tuple[np.ndarray, np.ndarray],
-    mrr_start: np.ndarray
-) -> np.ndarray:
-    """MRR bridge of month ``m``: start + new + expansion - contraction - churned = end.
-
-    ``changed`` is ``(rows, MRR change)`` of repriced accounts, ``churned`` ``(rows, MRR
-    before churn)``. Returns the MRR at the end of the month per row.
-    """
-    R = mrr_start.shape[0]  # noqa: N806 (replications)
-    nr, ni = new
-    books["new_mrr"][:, m] = np.bincount(nr, weights=mrr[nr, ni], minlength=R)
-    books["mrr_start"][:, m] = mrr_start
-    ch_r, d = changed
-    books["expansion_mrr"][:, m] = np.bincount(ch_r, weights=np.maximum(d, 0.0), minlength=R)
-    books["contraction_mrr"][:, m] = np.bincount(ch_r, weights=np.maximum(-d, 0.0),
-                                                 minlength=R)
-    vr, before = churned
-    books["churned_mrr"][:, m] = np.bincount(vr, weights=before, minlength=R)
-    mrr_end = mrr.sum(axis=1)
-    books["mrr_end"][:, m] = mrr_end
-    return mrr_end
-
-
 def book_costs(
     books: dict[str, np.ndarray], m: int, *, team_cost: float, play_cost: np.ndarray,
     programme_cost: float, loyalty: Loyalty, member: np.ndarray, alive: np.ndarray
@@ -608,23 +613,19 @@ def book_voice(
     books: dict[str, np.ndarray], m: int, *, answers: tuple[np.ndarray, np.ndarray, np.ndarray],
     fail: np.ndarray, health: np.ndarray, alive: np.ndarray, n_alive: np.ndarray
 ) -> None:
-    """NPS answers (promoters >= 9, detractors <= 6), failed tickets and mean health."""
+    """NPS answers (promoters >= 9, detractors <= 6), failed tickets and mean health.
+
+    Health is summed on a grid of 1e-4 points, exactly in float64, so a row's figure
+    does not depend on the order of the sum nor on the dead slots beside it (a warm-up
+    pads rows to a common width).
+    """
     R = n_alive.shape[0]  # noqa: N806 (replications)
     rr, _, score = answers
     books["nps_responses"][:, m] = np.bincount(rr, minlength=R)
     books["nps_promoters"][:, m] = np.bincount(rr, weights=score >= 9, minlength=R)
     books["nps_detractors"][:, m] = np.bincount(rr, weights=score <= 6, minlength=R)
     books["failed_tickets"][:, m] = fail.sum(axis=1)
-    books["mean_health"][:, m] = (health * alive).sum(axis=1) / np.maximum(n_alive, 1)
-
-
-def book_tiers(
-    books: dict[str, np.ndarray], m: int, *, tier: np.ndarray, alive: np.ndarray,
-    mrr: np.ndarray
-) -> None:
-    """Alive accounts and their MRR by tier in month ``m``."""
-    for t in range(books["accounts"].shape[2]):
-        in_t = tier == t
-        in_t &= alive
-        books["accounts"][:, m, t] = count_rows(in_t)
-        books["mrr"][:, m, t] = (mrr * in_t).sum(axis=1)  # dead accounts have MRR 0
+    grid = np.rint(health * np.float32(1e4))  # whole numbers < 2**24: exact in float32
+    grid *= alive
+    total = grid.sum(axis=1, dtype=np.float64) / 1e4  # sums of whole numbers: exact
+    books["mean_health"][:, m] = total / np.maximum(n_alive, 1)

@@ -76,6 +76,8 @@ class CompiledPlay:
     stream_key : int
         Key of this play's random stream (a CRC-32 of its name), so that adding a play
         to a scenario does not shift the random numbers of the others.
+    start : int or None
+        First month of the horizon the play runs (None: always, the warm-up included).
     """
 
     name: str
@@ -101,11 +103,16 @@ class CompiledPlay:
     owner_team: str | None
     interaction_kind: str
     stream_key: int
+    start: int | None = None
 
     @property
     def uses_csm(self) -> bool:
         """True when some eligible tier needs CSM hours for this play."""
         return bool(np.any(self.hours_by_tier[self.tier_mask] > 0))
+
+    def started(self, month: int) -> bool:
+        """Whether the play runs in ``month`` (months of the warm-up are negative)."""
+        return self.start is None or month >= self.start
 
 
 def _effect_fields(effect: Effect, half_life: float) -> dict[str, float]:
@@ -193,6 +200,7 @@ def compile_plays(scenario: Scenario) -> list[CompiledPlay]:
                 owner_team=play.owner_team,
                 interaction_kind=play.interaction_kind or play.name,
                 stream_key=play_stream_key(play.name),
+                start=play.start_month,
                 **_effect_fields(play.effect, play.decay.half_life_months),
             )
         )

@@ -1,7 +1,8 @@
 """Accounts before the engine runs: the slot layout, the starting customers, tiers.
 
 * :class:`Layout`: ``n_initial`` slots for the starting customers, then a block of
-  ``per_month`` slots a month for new logos (:func:`default_layout` sizes the block).
+  ``per_month`` slots a month for new logos, over the warm-up and the horizon
+  (:func:`default_layout` sizes the block).
 * :class:`StartingPopulation`: the starting customers of each replication, drawn from
   the segments (:func:`synthetic_population`) or read from a dataset
   (:func:`initial_population`); :func:`starting_population` picks one as the scenario
@@ -60,38 +61,47 @@ SLOT_PARAMETERS = (
 # ----------------------------------------------------------------------------- layout
 @dataclass(frozen=True)
 class Layout:
-    """Slot layout: ``n_initial`` starting slots, then ``per_month`` slots per month."""
+    """Slot layout: ``n_initial`` starting slots, then ``per_month`` slots per month.
+
+    A run's layout covers ``warmup`` months then ``horizon`` months; the engine runs
+    each phase on a layout of its own (``warmup`` 0), the horizon's starting with the
+    accounts the warm-up hands over.
+    """
 
     n_initial: int
     per_month: int
     horizon: int
+    warmup: int = 0
 
     @property
     def n_total(self) -> int:
-        """Total number of slots."""
-        return self.n_initial + self.per_month * self.horizon
+        """Total number of slots (an upper bound with a warm-up: it compacts them)."""
+        return self.n_initial + self.per_month * (self.warmup + self.horizon)
 
     def limit(self, month: int) -> int:
         """Number of slots that may be occupied by the end of ``month``."""
         return self.n_initial + self.per_month * (month + 1)
 
 
-def default_layout(scenario: Scenario, n_initial: int) -> Layout:
+def default_layout(scenario: Scenario, n_initial: int, *, warmup: int | None = None) -> Layout:
     """Slot layout for ``scenario`` with ``n_initial`` starting accounts.
 
     The block per month is ``acquisition.max_per_month`` or, by default, the 1 - 1e-9
     quantile of the Poisson number of new logos at the base rate plus the referrals
     the whole population could make (so the cap is practically never reached).
+    ``warmup`` months (default ``scenario.warmup()``) come before the horizon.
     """
+    w = scenario.warmup() if warmup is None else int(warmup)
     acq = scenario.acquisition
     if acq.max_per_month is not None:
         k = acq.max_per_month
     else:
         lam = acq.new_logos_per_month
         if scenario.loyalty.enabled:
-            lam += scenario.loyalty.referral_rate * (n_initial + lam * scenario.horizon_months)
+            months = w + scenario.horizon_months
+            lam += scenario.loyalty.referral_rate * (n_initial + lam * months)
         k = 0 if lam <= 0 else int(math.ceil(lam + 6.0 * math.sqrt(lam) + 6.0))
-    return Layout(n_initial=n_initial, per_month=k, horizon=scenario.horizon_months)
+    return Layout(n_initial=n_initial, per_month=k, horizon=scenario.horizon_months, warmup=w)
 
 
 # ------------------------------------------------------------------------- population
@@ -107,6 +117,7 @@ class StartingPopulation:
     price: np.ndarray
     health: np.ndarray
     account_id: list[str] | None = None
+    tier: np.ndarray | None = None  # starting tiers from a dataset's labels (else the rules)
 
     @property
     def n(self) -> int:
@@ -210,6 +221,11 @@ def new_logo_accounts(
     R, H = acquisition.shape[:2]  # noqa: N806 (replications, months)
     K = per_month  # noqa: N806
     u = acquisition[:, :, 1:].reshape(R, H, 4, K).transpose(2, 0, 1, 3).reshape(4, R, H * K)
+    return _new_logo_attributes(scenario, u)
+
+
+def _new_logo_attributes(scenario: Scenario, u: np.ndarray) -> dict[str, np.ndarray]:
+    """New logos' attributes from their four uniforms each (``u``: ``(4, ...)``)."""
     acq, names = scenario.acquisition, scenario.segment_names()
     mix = (
         np.array([acq.segment_mix.get(s, 0.0) for s in names])
@@ -292,7 +308,8 @@ def _first_match(
     out = np.full(seg.shape, len(rules) - 1, dtype=np.intp)
     undecided = np.ones(seg.shape, dtype=bool)
     for t, rule in enumerate(rules):
-        if not rule:
+        if not rule:  # an empty rule holds for every account still undecided
+            out[undecided] = t
             break
         ok = undecided.copy()
         for c in rule:
@@ -320,9 +337,13 @@ def initial_population(
     """Starting customers from a :class:`cs_sim.io.Dataset` (the same in every replication).
 
     Accounts active (MRR > 0) in the dataset's last month become the population:
-    segment from an accounts ``segment`` column naming scenario segments, else from the
-    segments' ``match`` rules (first match; a segment without rules matches all);
-    contract from ``contract``; tenure from the first month with MRR > 0; seats from
+    segment from an accounts ``segment`` column (its labels renamed by
+    ``population.segment_map`` must be the scenario's segments, else a
+    :class:`~cs_sim.errors.ScenarioError` lists them), else from the segments'
+    ``match`` rules (first match; a segment without rules matches all); starting tier
+    from a ``tier`` column the same way (``population.tier_map``; not with
+    ``population.retier_at_start``), else from the tier rules; contract from
+    ``contract``; tenure from the first month with MRR > 0; seats from
     the usage table's last month when present, else ``seat_share * employees``; price
     per seat = MRR / seats; health from usage (inverting the active-share equation)
     when present, else the segment's mean.
@@ -351,8 +372,15 @@ def initial_population(
     employees = np.maximum(employees.astype(float), 1.0)
     annual = (acc.get("contract", pd.Series(["monthly"] * n)).astype(str) == "annual").to_numpy()
     mrr_now = cur.to_numpy(dtype=float)
-    if "segment" in acc.columns and acc["segment"].astype(str).isin(seg_names).all():
-        seg = np.array([seg_names.index(str(s)) for s in acc["segment"]], dtype=np.intp)
+    pop = scenario.population
+    where = f"{getattr(dataset, 'source', None) or 'the dataset'}: accounts"
+    tier = None
+    if "tier" in acc.columns and not pop.retier_at_start:
+        tier = _label_codes(acc["tier"], ids, scenario.tier_names(), pop.tier_map,
+                            what="tier", where=where)
+    if "segment" in acc.columns:
+        seg = _label_codes(acc["segment"], ids, seg_names, pop.segment_map, what="segment",
+                           where=where)
     else:
         rules = [s.match for s in scenario.segments]
         if rules and rules[-1]:
@@ -389,8 +417,48 @@ def initial_population(
 
     return StartingPopulation(
         rep(seg), rep(employees), rep(annual), rep(tenure), rep(seats), rep(price), rep(health),
-        account_id=ids,
+        account_id=ids, tier=None if tier is None else rep(tier),
     )
+
+
+def _label_codes(
+    labels: Any, ids: list[str], names: list[str], mapping: dict[str, str], *, what: str,
+    where: str,
+) -> np.ndarray:
+    """Codes of a dataset's ``segment`` or ``tier`` labels, renamed by ``mapping``.
+
+    Raises
+    ------
+    cs_sim.errors.ScenarioError
+        If a label (after renaming) is not one of ``names``: the message lists the labels
+        found, those expected, the first accounts of each unknown label and the
+        ``population.<what>_map`` that would map them.
+    """
+    raw = ["" if v is None or v != v else str(v) for v in labels]  # v != v: NaN
+    mapped = [mapping.get(v, v) for v in raw]
+    code = {n: i for i, n in enumerate(names)}
+    bad: dict[str, list[str]] = {}
+    for account, label, name in zip(ids, raw, mapped, strict=True):
+        if name not in code:
+            bad.setdefault(label, []).append(account)
+    if bad:
+        found = sorted(set(raw))
+        shown = "; ".join(
+            f"{lbl or '(empty)'!r}: {len(acc)} account{'s' * (len(acc) != 1)} "
+            f"(e.g. {', '.join(acc[:3])})"
+            for lbl, acc in sorted(bad.items())
+        )
+        guess = {lbl: next((n for n in names if n.lower() == lbl.lower()), names[0])
+                 for lbl in sorted(bad) if lbl}
+        example = ", ".join(f"{k}: {v}" for k, v in guess.items()) or f"LABEL: {names[0]}"
+        raise ScenarioError(
+            f"{where}, column '{what}': {len(bad)} label(s) the scenario has no {what} for: "
+            f"{shown}. Labels found: {', '.join(repr(x) for x in found)}; the scenario's "
+            f"{what}s: {', '.join(names)}. Map each label to a {what} of the scenario, e.g. "
+            f"population: {{{what}_map: {{{example}}}}}, or rename the {what}s in the "
+            "scenario"
+        )
+    return np.array([code[n] for n in mapped], dtype=np.intp)
 
 
 # ------------------------------------------------------------------------------ slots
@@ -431,9 +499,9 @@ class AccountSlots:
         self.sp = {k: np.zeros((R, NT), dtype=f4) for k in SLOT_PARAMETERS}
         self.seg_tables = slot_parameter_tables(scenario)
         self.pop_ids: list[str] | None = None
-        self.accounts_now = np.zeros(R, dtype=np.int64)  # alive, per row
-        self.mrr_now = np.zeros(R)  # MRR, per row
         self.mrr_initial = np.zeros((R, 0))  # the starting customers' MRR
+        # contract term of each segment (months): annual contracts renew every term
+        self.term_months = segment_table(scenario, "contract_months").astype(np.float32)
 
     def _set_seg_params(self, sl: Any) -> None:
         """Fill the per-slot segment parameters of the slots ``sl`` (a 2-D slice)."""
@@ -441,15 +509,18 @@ class AccountSlots:
         for k in SLOT_PARAMETERS:
             self.sp[k][sl] = self.seg_tables[k][seg]
 
-    def place_starting(self, pop: StartingPopulation) -> None:
-        """Put the starting customers in slots ``0 .. N0-1``, alive."""
+    def place_starting(self, pop: StartingPopulation, *, first_month: int = 0) -> None:
+        """Put the starting customers in slots ``0 .. N0-1``, alive.
+
+        ``pop.tenure`` is their tenure in the month before ``first_month``.
+        """
         n0 = pop.n
         self.pop_ids = pop.account_id
         if n0 == 0:
             return
         sl = np.s_[:, :n0]
         self.alive[sl] = True
-        self.acq[sl] = -1 - pop.tenure
+        self.acq[sl] = first_month - 1 - pop.tenure
         self.ten[sl] = pop.tenure  # incremented at the start of month 0
         self.phase[sl] = self.acq[sl] % 12
         self.seg[sl] = pop.seg
@@ -460,13 +531,14 @@ class AccountSlots:
         self.mrr[sl] = pop.seats * pop.price
         self.health[sl] = pop.health
         self._set_seg_params(sl)
-        self.tier[sl] = tier_of(
-            self.sc, mrr=self.mrr[sl], employees=self.employees[sl], seats=self.seats[sl],
-            seg=self.seg[sl], health=self.health[sl], annual=self.annual[sl],
-        )
+        if pop.tier is not None:  # a dataset's tier labels
+            self.tier[sl] = pop.tier
+        else:
+            self.tier[sl] = tier_of(
+                self.sc, mrr=self.mrr[sl], employees=self.employees[sl], seats=self.seats[sl],
+                seg=self.seg[sl], health=self.health[sl], annual=self.annual[sl],
+            )
         self.mrr_initial = self.mrr[sl].copy()
-        self.accounts_now = np.count_nonzero(self.alive[:, :n0], axis=1)
-        self.mrr_now = self.mrr[:, :n0].sum(axis=1)
 
     def place_new_logos(self, acquisition: np.ndarray) -> None:
         """Attributes of every new-logo slot (:func:`new_logo_accounts`); unborn until born."""
@@ -478,13 +550,14 @@ class AccountSlots:
             getattr(self, name)[s] = values
         self._set_seg_params(s)
 
-    def give_birth(self, m: int, count: np.ndarray) -> np.ndarray:
-        """The first ``count[r]`` slots of month ``m``'s block come alive in row ``r``.
+    def give_birth(self, m: int, count: np.ndarray, *, block: int | None = None) -> np.ndarray:
+        """The first ``count[r]`` slots of a block come alive in row ``r``, in month ``m``.
 
-        Returns the block's ``(R, K)`` mask of the born.
+        ``block`` is the block's index in the layout (default ``m``; a batch whose first
+        month is not 0 passes its own). Returns the block's ``(R, K)`` mask of the born.
         """
         K = self.L.per_month  # noqa: N806 (block)
-        b0 = self.L.n_initial + m * K
+        b0 = self.L.n_initial + (m if block is None else block) * K
         born = np.arange(K)[None, :] < count[:, None]
         s = np.s_[:, b0 : b0 + K]
         self.alive[s] = born
@@ -493,6 +566,51 @@ class AccountSlots:
         self.phase[s] = m % 12
         self.mrr[s] = np.where(born, self.seats[s] * self.price[s], 0.0)
         return born
+
+    def give_birth_recycled(
+        self, m: int, count: np.ndarray, uniforms: np.ndarray, used: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """New logos of month ``m`` in free slots (a warm-up, which keeps no fixed layout).
+
+        Row ``r``'s ``count[r]`` new accounts take the attributes of the first slots of
+        the month's block (drawn as :func:`new_logo_accounts` does from the month's
+        acquisition ``uniforms``, ``(R, 1 + 4K)``) and the row's first free slots: dead
+        ones below ``used[r]`` (the row's slots in use, updated in place), in slot order,
+        then new ones. A row's slots depend on that row alone.
+
+        Returns
+        -------
+        rows, slots : ndarray
+            The new accounts, row by row in block order.
+        """
+        rows, slots = [], []
+        for r in np.flatnonzero(count):
+            c = int(count[r])
+            free = np.flatnonzero(~self.alive[r, : used[r]])[:c]
+            extra = c - free.size
+            if extra:
+                free = np.concatenate([free, np.arange(used[r], used[r] + extra)])
+                used[r] += extra
+            rows.append(np.full(c, r))
+            slots.append(free)
+        if not rows:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+        r_a, i_a = np.concatenate(rows), np.concatenate(slots)
+        k_a = np.concatenate([np.arange(int(count[r])) for r in np.flatnonzero(count)])
+        K = self.L.per_month  # noqa: N806 (block)
+        u = np.stack([uniforms[r_a, 1 + c * K + k_a] for c in range(4)])
+        flat = r_a * self.alive.shape[1] + i_a  # the arrays are C-contiguous (R, N)
+        attrs = _new_logo_attributes(self.sc, u)
+        for name, values in attrs.items():
+            getattr(self, name).reshape(-1)[flat] = values
+        for name, value in (("alive", True), ("acq", m), ("ten", 0.0), ("phase", m % 12),
+                            ("member", False)):
+            getattr(self, name).reshape(-1)[flat] = value
+        self.mrr.reshape(-1)[flat] = attrs["seats"] * attrs["price"]
+        seg = attrs["seg"]
+        for k in SLOT_PARAMETERS:
+            self.sp[k].reshape(-1)[flat] = self.seg_tables[k][seg]
+        return r_a, i_a
 
     def members_now(self) -> np.ndarray:
         """Loyalty members alive, per replication row."""

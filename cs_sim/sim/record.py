@@ -32,6 +32,7 @@ __all__ = [
     "EQUATIONS",
     "Equation",
     "History",
+    "Recorder",
     "csat_answers",
     "csat_score",
     "lost_trials",
@@ -41,6 +42,7 @@ __all__ = [
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _CHURN_LABELS = np.array(["", "voluntary", "involuntary"], dtype=object)
+_CHURN_NONE, _CHURN_VOL, _CHURN_INVOL = 0, 1, 2
 
 
 # ------------------------------------------------------------------------- equations
@@ -246,6 +248,96 @@ def lost_trials(
         return new_logos.astype(np.int64)
     lam = new_logos * (1.0 - trial_conversion) / trial_conversion
     return np.asarray(g.poisson(lam), dtype=np.int64)
+
+
+# ------------------------------------------------------------------------- recorder
+class Recorder:
+    """Collects the per-account rows of one replication row while the engine runs.
+
+    Only the reported months are recorded (the warm-up is not). Slots are numbered as
+    the replication's own accounts: the padding a warm-up hand-over puts after a row's
+    accounts (``gap``) is left out, so a replication records the same slots whatever
+    other replications share its batch.
+
+    Parameters
+    ----------
+    row : int
+        The replication row recorded.
+    gap : (int, int), optional
+        Start and length of the row's padding slots.
+    ids : list of str or None, optional
+        Account ids of the row's slots (starting customers from a dataset).
+    """
+
+    def __init__(
+        self, row: int, *, gap: tuple[int, int] | None = None, ids: list[Any] | None = None
+    ) -> None:
+        self.row = row
+        self.gap = gap
+        self.ids = ids
+        self.rows: list[dict[str, np.ndarray]] = []
+        self.deliveries: list[tuple[np.ndarray, int, int, np.ndarray, np.ndarray]] = []
+        self.surveys: list[tuple[np.ndarray, int, np.ndarray]] = []
+        self.births: list[tuple[int, int]] = []
+        self._alive_start = np.zeros(0, dtype=bool)
+        self._seats_start = np.zeros(0)
+
+    def slots(self, i: np.ndarray) -> np.ndarray:
+        """The recorded numbers of the row's slots ``i`` (the padding left out)."""
+        if self.gap is None or not self.gap[1]:
+            return np.asarray(i).copy()
+        g0, gl = self.gap
+        return np.where(i >= g0, i - gl, i)
+
+    def month_start(self, b: Any, m: int) -> None:
+        """Before month ``m``'s births: who is a customer, and their seats."""
+        r, n = self.row, b.n
+        self._alive_start = b.alive[r, :n] & (b.acq[r, :n] < m)
+        self._seats_start = b.seats[r, :n].copy()
+
+    def delivered(
+        self, i: np.ndarray, m: int, k: int, tier: np.ndarray, wait: np.ndarray
+    ) -> None:
+        """Play ``k`` delivered to the row's slots ``i`` in month ``m``."""
+        self.deliveries.append((self.slots(i), m, k, tier, wait.copy()))
+
+    def month_end(self, b: Any, m: int, j: int, vol: np.ndarray, inv: np.ndarray) -> None:
+        """Append month ``m``'s panel rows and survey answers (``j``: the batch's month)."""
+        r, n = self.row, b.n
+        present = self._alive_start.copy()
+        if b.new_row is not None:
+            b0 = b.L.n_initial + j * b.L.per_month
+            present[b0 : b0 + b.L.per_month] |= b.new_row
+        idx = np.flatnonzero(present)
+        churn = np.where(vol[r, idx], _CHURN_VOL, np.where(inv[r, idx], _CHURN_INVOL,
+                                                           _CHURN_NONE))
+        self.rows.append({
+            "slot": self.slots(idx),
+            "month": np.full(idx.size, m),
+            "segment": b.seg[r, idx].copy(),
+            "tier": b.tier[r, idx].copy(),
+            "annual": b.annual[r, idx].copy(),
+            "employees": b.employees[r, idx].copy(),
+            "acquired": b.acq[r, idx].copy(),
+            "mrr": b.mrr[r, :n][idx].copy(),
+            "seats": self._seats_start[idx],
+            "active_users": b.au[r, idx].copy(),
+            "active_share": b.share[r, idx].copy(),
+            "health": b.health[r, idx].copy(),
+            "failed_tickets": b.fail[r, idx].copy(),
+            "tickets_per_seat": b.sp["tickets_per_seat"][r, idx].copy(),
+            "champion_left": b.champ[r, idx].copy(),
+            "churn": churn,
+            "member": b.member[r, idx].copy(),
+        })
+        rr, ii, score = b.resp
+        sel = rr == r
+        self.surveys.append((self.slots(ii[sel]), m, score[sel].copy()))
+
+    def record(self, rep: int) -> dict[str, Any]:
+        """What :meth:`History.from_record` reads (``RawRun.record``)."""
+        return {"rows": self.rows, "deliveries": self.deliveries, "surveys": self.surveys,
+                "births": self.births, "account_id": self.ids, "rep": rep}
 
 
 # ------------------------------------------------------------------------- history

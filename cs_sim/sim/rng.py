@@ -11,12 +11,22 @@ engine components         ``0 .. 8`` (:data:`COMPONENTS`  PCG64DXSM
 one per play (reach < 1)  ``2**32 + crc32(play name)``    PCG64DXSM
 synthetic-data export     ``2**33 + i`` (:data:`SYNTH_    PCG64
                           STREAMS` order)
+one per uncertain         ``2**34 + crc32(parameter       PCG64DXSM
+parameter                 path)``
 ========================  ==============================  ==============
+
+A comparison's paired bootstrap (the ROI interval of :mod:`cs_sim.sim.money`) belongs to
+no replication: it draws from ``SeedSequence(s, spawn_key=(BOOTSTRAP_KEY,))``
+(:func:`bootstrap_generator`, PCG64DXSM), a one-element key that no replication's
+two-element key can equal.
 
 The component keys equal ``SeedSequence(s).spawn(R)[r].spawn(9)[c]``. A play's key
 comes from its *name*, never its position, so adding, removing or reordering plays
-leaves every other play's numbers unchanged (common random numbers). Nothing here
-keeps global state: each call builds fresh generators from the seed.
+leaves every other play's numbers unchanged (common random numbers). In the same way
+a parameter given as a distribution (:mod:`cs_sim.sim.uncertainty`) draws from a stream
+keyed by its dotted *path*: one uniform per replication (:func:`param_uniform`), the
+same in every scenario that has the parameter. Nothing here keeps global state: each
+call builds fresh generators from the seed.
 
 Monthly uniforms of the engine are float32 ``(k + 1/2) / 2**24`` drawn in bulk by
 :class:`UniformStream`.
@@ -31,16 +41,22 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "BOOTSTRAP_KEY",
     "COMPONENTS",
     "MONTHLY_COMPONENTS",
+    "PARAM_KEY_BASE",
     "PLAY_KEY_BASE",
     "SYNTH_KEY_BASE",
     "SYNTH_STREAMS",
     "BatchStreams",
     "UniformStream",
     "batch_streams",
+    "bootstrap_generator",
     "component_generator",
     "component_generators",
+    "param_generator",
+    "param_stream_key",
+    "param_uniform",
     "play_generator",
     "play_stream_key",
     "synth_generator",
@@ -66,6 +82,10 @@ MONTHLY_COMPONENTS = ("usage", "support", "events", "surveys", "churn", "expansi
 PLAY_KEY_BASE = 2**32
 #: spawn-key base of the synthetic-data generator's own streams
 SYNTH_KEY_BASE = 2**33
+#: spawn-key base of the uncertain parameters' streams (this + crc32 of the path)
+PARAM_KEY_BASE = 2**34
+#: spawn key of a comparison's bootstrap stream (one element: see the module text)
+BOOTSTRAP_KEY = 2**35
 #: the synthetic-data generator's streams, in key order
 SYNTH_STREAMS = ("accounts", "prospects", "tickets", "surveys", "comments", "usage",
                  "interactions", "trials")
@@ -97,6 +117,34 @@ def play_stream_key(name: str) -> int:
 def play_generator(seed: int, rep: int, key: int) -> np.random.Generator:
     """Return the generator of one play (by its :func:`play_stream_key`) in ``rep``."""
     return _generator(seed, (rep, PLAY_KEY_BASE + key))
+
+
+def param_stream_key(path: str) -> int:
+    """Stream key of an uncertain parameter: the CRC-32 of its dotted path."""
+    return zlib.crc32(path.encode("utf-8"))
+
+
+def param_generator(seed: int, rep: int, key: int) -> np.random.Generator:
+    """Return the generator of one uncertain parameter (by its :func:`param_stream_key`)."""
+    return _generator(seed, (rep, PARAM_KEY_BASE + key))
+
+
+def param_uniform(seed: int, rep: int, path: str) -> float:
+    """The one uniform that replication ``rep`` draws for the parameter at ``path``.
+
+    ``(k + 1/2) / 2**52``, with ``k`` the top 52 bits of the first 64-bit output of the
+    parameter's generator: exact in float64, never 0 or 1 (it lies in
+    ``[2**-53, 1 - 2**-53]``), so every quantile function is finite there.
+    """
+    raw = int(param_generator(seed, rep, param_stream_key(path)).bit_generator.random_raw())
+    return ((raw >> 12) + 0.5) * 2.0**-52
+
+
+def bootstrap_generator(seed: int) -> np.random.Generator:
+    """Return the bootstrap stream of a comparison run with root seed ``seed``."""
+    return np.random.Generator(
+        np.random.PCG64DXSM(np.random.SeedSequence(seed, spawn_key=(BOOTSTRAP_KEY,)))
+    )
 
 
 def synth_generator(seed: int, rep: int, stream: str) -> np.random.Generator:
@@ -138,21 +186,46 @@ class UniformStream:
             raise ValueError(f"scratch must be a uint32 array of shape {shape}")
         self._words = scratch
         self._out = np.empty((len(gens), width), dtype=_F)
+        self._gap: list[tuple[int, int]] | None = None
+
+    def set_gap(self, start: np.ndarray, length: np.ndarray) -> None:
+        """Leave positions ``start[r] .. start[r] + length[r] - 1`` of row ``r`` undrawn.
+
+        From then on :meth:`words` draws ``n - length[r]`` values for row ``r`` and
+        places them around the gap (which holds stale values): a row's stream then
+        depends on its own gap only, whatever the other rows' (the engine's warm-up
+        hand-over compacts each row to its own accounts, padded to a common width).
+        """
+        self._gap = [(int(a), int(b)) for a, b in zip(start, length, strict=True)]
+
+    def get_state(self) -> list[tuple[dict[str, object], int | None]]:
+        """Each row's bit-generator state and carried half word: where the stream is."""
+        return [(b.state, c) for b, c in zip(self._bits, self._carry, strict=True)]
+
+    def set_state(self, state: list[tuple[dict[str, object], int | None]]) -> None:
+        """Resume the stream where :meth:`get_state` found it (the same rows)."""
+        for b, (s, _) in zip(self._bits, state, strict=True):
+            b.state = s
+        self._carry = [c for _, c in state]
 
     def words(self, n: int) -> np.ndarray:
         """Draw ``n`` values per row as 24-bit integers ``k`` (uniform ``(k + 1/2) / 2**24``)."""
         words = self._words
         for r, bits in enumerate(self._bits):
             row = words[r]
+            g0, gl = (0, 0) if self._gap is None else self._gap[r]
+            need = n - gl
             c = self._carry[r]
             off = 0
             if c is not None:
                 row[0] = c
                 off = 1
-            m = (n - off + 1) // 2
+            m = (need - off + 1) // 2
             if m:
                 row[off : off + 2 * m] = bits.random_raw(m).view(np.uint32)
-            self._carry[r] = int(row[n]) if off + 2 * m > n else None
+            self._carry[r] = int(row[need]) if off + 2 * m > need else None
+            if gl and need > g0:
+                row[g0 + gl : n] = row[g0:need].copy()
         k = words[:, :n]
         np.right_shift(k, 8, out=k)
         return k

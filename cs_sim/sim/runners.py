@@ -21,6 +21,7 @@ An engine is imported on first use, so importing this module never imports Dask.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 import math
@@ -110,6 +111,7 @@ def run_chunk(
     dataset: Any = None,
     layout: Any = None,
     record_rep: int | None = None,
+    warmup: Scenario | None = None,
 ) -> ChunkResult:
     """Run some replications of a scenario (a pure function, for any engine).
 
@@ -126,21 +128,78 @@ def run_chunk(
         Shared slot layout (see :func:`compare`).
     record_rep : int, optional
         Record the per-account history of this replication (must be in the chunk).
+    warmup : Scenario, optional
+        The scenario whose policy runs the warm-up (default ``scenario``; see
+        :func:`compare`).
 
     Returns
     -------
     ChunkResult
         Frames of these replications; the frames of chunks concatenate to those of a
-        single run.
+        single run. A scenario with parameters given as distributions runs each
+        replication with the values it draws (:mod:`cs_sim.sim.uncertainty`).
     """
     from cs_sim.sim.engine import run_engine
 
     reps = tuple(int(r) for r in replications)
     if not reps:
         raise ValueError("run_chunk needs at least one replication")
+    if scenario.uncertain or (warmup is not None and warmup.uncertain):
+        return _run_uncertain(scenario, int(seed), reps, dataset=dataset, layout=layout,
+                              record_rep=record_rep, warmup=warmup)
     raw = run_engine(scenario, int(seed), reps, layout=layout, dataset=dataset,
-                     record_rep=record_rep)
+                     record_rep=record_rep, warmup=warmup)
     return chunk_from_raw(raw, scenario)
+
+
+def _run_uncertain(
+    scenario: Scenario,
+    seed: int,
+    reps: tuple[int, ...],
+    *,
+    dataset: Any,
+    layout: Any,
+    record_rep: int | None,
+    warmup: Scenario | None = None,
+) -> ChunkResult:
+    """Run each replication with the parameter values it draws, one after the other.
+
+    Replication ``r`` runs the concrete scenario of its draws
+    (:func:`cs_sim.sim.uncertainty.draw_scenario`) on the slot layout that fits every
+    draw (:func:`~cs_sim.sim.uncertainty.layout_scenario`) unless one is given.
+    """
+    from cs_sim.sim.population import default_layout
+    from cs_sim.sim.uncertainty import draw_scenario, layout_scenario
+
+    if layout is None:
+        warm = scenario if warmup is None else warmup
+        layout = default_layout(layout_scenario(scenario), starting_accounts(warm, dataset),
+                                warmup=warm.warmup())
+    parts = [run_chunk(draw_scenario(scenario, seed, r), seed, (r,), dataset=dataset,
+                       layout=layout, record_rep=record_rep if record_rep == r else None,
+                       warmup=None if warmup is None else draw_scenario(warmup, seed, r))
+             for r in reps]
+    return _concat_chunks(parts)
+
+
+def _concat_chunks(parts: Sequence[ChunkResult]) -> ChunkResult:
+    """One chunk of consecutive chunks: frames (and mappings of frames) concatenated."""
+    import pandas as pd
+
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(ChunkResult):
+        items = [getattr(p, f.name) for p in parts]
+        if f.name == "replications":
+            values[f.name] = tuple(r for p in parts for r in p.replications)
+        elif all(isinstance(v, pd.DataFrame) for v in items):
+            values[f.name] = pd.concat(items, ignore_index=True)
+        elif all(isinstance(v, Mapping) for v in items) and items and all(
+                isinstance(x, pd.DataFrame) for v in items for x in v.values()):
+            values[f.name] = {k: pd.concat([v[k] for v in items], ignore_index=True)
+                              for k in items[0]}
+        else:  # e.g. the one recorded history
+            values[f.name] = next((v for v in items if v is not None), None)
+    return ChunkResult(**values)
 
 
 def split_replications(
@@ -278,6 +337,8 @@ class RunPlan:
         Shared slot layout (see :func:`compare`).
     record_rep : int, optional
         The replication whose per-account history is recorded.
+    warmup : Scenario, optional
+        The scenario whose policy runs the warm-up (default: ``scenario``).
     """
 
     scenario: Scenario
@@ -286,6 +347,7 @@ class RunPlan:
     dataset: Any = None
     layout: Any = None
     record_rep: int | None = None
+    warmup: Scenario | None = None
 
     def record_in(self, chunk: Sequence[int]) -> int | None:
         """``record_rep`` if it is in ``chunk``, else None (``run_chunk``'s argument)."""
@@ -294,7 +356,8 @@ class RunPlan:
     def run(self, chunk: Sequence[int]) -> ChunkResult:
         """Run one chunk in this process (:func:`run_chunk` with the plan's arguments)."""
         return run_chunk(self.scenario, self.seed, chunk, dataset=self.dataset,
-                         layout=self.layout, record_rep=self.record_in(chunk))
+                         layout=self.layout, record_rep=self.record_in(chunk),
+                         warmup=self.warmup)
 
 
 class Engine(Protocol):
@@ -367,8 +430,14 @@ def simulate(
     layout: Any = None,
     engine_options: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    warmup: Scenario | None = None,
 ) -> SimulationResult:
     """Run ``replications`` Monte Carlo replications of a scenario.
+
+    The reported horizon follows a warm-up of ``scenario.warmup()`` months (by default
+    36 for a synthetic population, none for a dataset) run with the scenario's own
+    policy, or ``warmup``'s: nothing of it is reported, and the starting customers are
+    those alive when the horizon starts.
 
     Parameters
     ----------
@@ -399,6 +468,9 @@ def simulate(
     progress : callable, optional
         Called with the number of replications of each finished chunk (e.g. a tqdm
         bar's ``update``).
+    warmup : Scenario, optional
+        A scenario whose population, policy and warm-up length run the warm-up (same
+        segments); :func:`compare` passes its baseline to the variant.
 
     Returns
     -------
@@ -428,8 +500,11 @@ def simulate(
         dataset = load_dataset(sc.population.dataset)  # once, not once per chunk
     if layout is None:
         from cs_sim.sim.population import default_layout
+        from cs_sim.sim.uncertainty import layout_scenario
 
-        n_slots = default_layout(sc, starting_accounts(sc, dataset)).n_total
+        warm = sc if warmup is None else warmup
+        n_slots = default_layout(layout_scenario(sc), starting_accounts(warm, dataset),
+                                 warmup=warm.warmup()).n_total
     else:
         n_slots = layout.n_total
     max_chunk = max(1, MAX_CELLS_PER_BATCH // max(n_slots, 1))
@@ -437,7 +512,7 @@ def simulate(
         chunks = plan_chunks(n_reps, max_chunk=max_chunk, slots=runner.slots,
                              chunk_size=chunk_size, progress=progress is not None)
         plan = RunPlan(sc, s, tuple(chunks), dataset=dataset, layout=layout,
-                       record_rep=record_rep)
+                       record_rep=record_rep, warmup=warmup)
         log.info("%s: %d replications in %d chunks (engine %s, %d slots)", sc.name, n_reps,
                  len(chunks), engine, runner.slots)
         results = runner.run(plan, progress)
@@ -445,8 +520,20 @@ def simulate(
     return combine_chunks(sc, s, results)
 
 
+def shared_warmup(a: Scenario, b: Scenario) -> bool:
+    """Whether ``b`` can start its horizon from ``a``'s warm-up (see :func:`compare`).
+
+    It can when both have the same population (specification) and segment names.
+    """
+    return a.population == b.population and a.segment_names() == b.segment_names()
+
+
 def shared_layout(a: Scenario, b: Scenario, dataset: Any = None) -> tuple[Any, Any]:
-    """A slot layout fitting both scenarios, so their random numbers line up (CRN)."""
+    """A slot layout fitting both scenarios, so their random numbers line up (CRN).
+
+    Both run ``a``'s warm-up (:func:`shared_warmup`); None, None when they cannot
+    share one layout.
+    """
     from cs_sim.sim.population import Layout, default_layout
 
     def n0(sc: Scenario) -> int:
@@ -455,11 +542,16 @@ def shared_layout(a: Scenario, b: Scenario, dataset: Any = None) -> tuple[Any, A
         return starting_accounts(sc, dataset)
 
     na, nb = n0(a), n0(b)
-    if na < 0 or nb < 0 or na != nb or a.horizon_months != b.horizon_months:
+    if (na < 0 or nb < 0 or na != nb or a.horizon_months != b.horizon_months
+            or not shared_warmup(a, b)):
         return None, None
-    la, lb = default_layout(a, na), default_layout(b, nb)
+    from cs_sim.sim.uncertainty import layout_scenario
+
+    w = a.warmup()
+    la = default_layout(layout_scenario(a), na, warmup=w)
+    lb = default_layout(layout_scenario(b), nb, warmup=w)
     k = max(la.per_month, lb.per_month)
-    lay = Layout(n_initial=na, per_month=k, horizon=a.horizon_months)
+    lay = Layout(n_initial=na, per_month=k, horizon=a.horizon_months, warmup=w)
     return lay, lay
 
 
@@ -473,14 +565,18 @@ def compare(
     dataset: Any = None,
     engine_options: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    layout: Any = None,
 ) -> ComparisonResult:
     """Run two scenarios on common random numbers and pair their outcomes.
 
-    Both runs use the same seed and, when their populations have the same size and
-    horizon, the same slot layout, so each replication of the variant sees the same
-    customers and the same random draws as that of the baseline: the paired
-    difference is the effect of the change, not noise. Comparing a scenario with
-    itself gives exactly zero difference.
+    Both runs use the same seed and, when their populations are the same (specification
+    and segments) and their horizons equal, the same warm-up and slot layout: the
+    variant's horizon starts from the state the *baseline's* warm-up reaches (its
+    policy, its ``warmup_months``), so the change starts at month 0 of the horizon, as
+    a rollout would, and each replication of the variant sees the same customers and
+    the same random draws as that of the baseline: the paired difference is the effect
+    of the change, not noise. (Run alone, a variant warms up under its own policy: its
+    steady state.) Comparing a scenario with itself gives exactly zero difference.
 
     Parameters
     ----------
@@ -494,6 +590,9 @@ def compare(
     progress : callable, optional
         Called with the number of replications of each finished chunk of either run
         (``2 * replications`` in all).
+    layout : cs_sim.sim.population.Layout, optional
+        The slot layout of both runs, instead of :func:`shared_layout`'s (it must fit
+        both; :func:`cs_sim.sensitivity` passes one layout to all its runs).
 
     Returns
     -------
@@ -501,14 +600,15 @@ def compare(
     """
     a, b = _as_scenario(baseline), _as_scenario(variant)
     s = resolve_seed(seed)
-    la, lb = shared_layout(a, b, dataset)
+    la, lb = shared_layout(a, b, dataset) if layout is None else (layout, layout)
     if la is None:
-        log.warning("compare: populations or horizons differ; random numbers are only "
-                    "partly shared")
+        log.warning("compare: populations or horizons differ; each scenario warms up on "
+                    "its own and random numbers are only partly shared")
     ra = simulate(a, replications=replications, seed=s, engine=engine, dataset=dataset,
                   layout=la, engine_options=engine_options, progress=progress)
     rb = simulate(b, replications=replications, seed=s, engine=engine, dataset=dataset,
-                  layout=lb, engine_options=engine_options, progress=progress)
+                  layout=lb, engine_options=engine_options, progress=progress,
+                  warmup=a if la is not None else None)
     return ComparisonResult(ra, rb, paired_differences(ra, rb))
 
 

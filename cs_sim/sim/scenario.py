@@ -18,7 +18,9 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
+from cs_sim.sim.uncertainty import Distribution, check_uncertain, scenario_data
 from cs_sim.tables import CONTRACT_TYPES
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "Decay",
     "Effect",
     "Loyalty",
+    "Money",
     "Onboarding",
     "Play",
     "Population",
@@ -36,6 +39,7 @@ __all__ = [
     "Schedule",
     "Segment",
     "Team",
+    "TeamChange",
     "Tier",
     "TierCondition",
     "Trigger",
@@ -57,6 +61,8 @@ DATA_METRICS = (
     "months_to_renewal",
     "failed_tickets",
 )
+#: months of warm-up of a synthetic population when ``warmup_months`` is not given
+DEFAULT_WARMUP_MONTHS = 36
 #: attributes a tier rule (or a segment's ``match``) can test
 TIER_ATTRIBUTES = ("arr", "mrr", "employees", "seats", "segment", "health", "contract")
 
@@ -125,6 +131,11 @@ class Segment(_Base):
     seat_share: float = Field(default=0.3, gt=0, le=1)
     price_per_seat: float = Field(default=30.0, gt=0)
     annual_share: Probability = 0.3
+    contract_months: int = Field(
+        default=12, ge=1, le=120,
+        description="term of an annual (or multi-year) contract, in months: it renews, or "
+        "churns on the hazard accumulated over the term, every contract_months of tenure",
+    )
     health_mean: float = Field(default=65.0, ge=0, le=100)
     health_sd: float = Field(default=12.0, ge=0)
     churn_intercept: float = -3.6
@@ -142,12 +153,49 @@ class Segment(_Base):
     )
 
 
+class TeamChange(_Base):
+    """A change of a team's headcount from a month of the horizon, with hiring and ramp-up.
+
+    The new ``headcount`` arrives in month ``a = month + hiring_delay_months`` (paid from
+    then). Hires ramp up linearly: in their ``j``-th month (``j = 0`` on arrival) each is
+    ``min(1, (j + 1) / (ramp_months + 1))`` of a full CSM, so ``ramp_months`` months
+    below full productivity; a reduction takes effect at once on arrival. Capacity in
+    month ``m`` is ``hours_per_month * max(0, headcount(m) - Σ hires (1 - ramp))``; cost
+    ``headcount(m) * cost_per_month`` (see :func:`cs_sim.sim.capacity.team_plan`).
+    Changes never act during the warm-up (it runs the starting headcount).
+    """
+
+    month: int = Field(ge=0, description="month of the horizon the change is decided (0 = first)")
+    headcount: int = Field(ge=0, description="headcount from the change on")
+    hiring_delay_months: int = Field(default=0, ge=0, description="months until they start")
+    ramp_months: int = Field(
+        default=0, ge=0, description="months a hire needs to reach full productivity"
+    )
+
+
 class Team(_Base):
-    """The CSM team serving one tier."""
+    """The CSM team serving one tier.
+
+    ``changes`` plan headcount changes over the horizon (:class:`TeamChange`), e.g.
+    ``changes: [{month: 6, headcount: 6, ramp_months: 3}]``.
+    """
 
     headcount: int = Field(default=0, ge=0)
     hours_per_month: float = Field(default=120.0, ge=0)
     cost_per_month: NonNeg = Field(default=9000.0, description="fully loaded cost per CSM")
+    changes: list[TeamChange] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_changes(self) -> Team:
+        for j in range(1, len(self.changes)):
+            a, b = self.changes[j - 1], self.changes[j]
+            if b.month <= a.month:
+                raise ValueError(f"changes[{j}].month: months must increase ({b.month} after "
+                                 f"{a.month})")
+            if b.month + b.hiring_delay_months < a.month + a.hiring_delay_months:
+                raise ValueError(f"changes[{j}]: arrives (month + hiring_delay_months) before "
+                                 f"changes[{j - 1}]; order the changes by arrival")
+        return self
 
 
 class Tier(_Base):
@@ -222,6 +270,8 @@ class Play(_Base):
     and queues when the team is busy; work waiting more than ``max_wait_months`` is
     dropped and each month of waiting scales the effect by ``1 - wait_decay``.
     ``owner: automated`` (tech-touch) is delivered at once and takes no CSM hours.
+    ``start_month`` rolls a play out at a month of the horizon: before it the play
+    requests nothing (its random stream is drawn all the same).
     """
 
     name: str = Field(min_length=1)
@@ -245,6 +295,11 @@ class Play(_Base):
     wait_decay: float = Field(default=0.25, ge=0, le=1)
     effect: Effect = Effect()
     decay: Decay = Decay()
+    start_month: int | None = Field(
+        default=None, ge=0,
+        description="first month of the horizon the play runs (0 = the first); absent: it "
+        "always runs, the warm-up included (part of the steady state)",
+    )
 
     @model_validator(mode="after")
     def _check_kind(self) -> Play:
@@ -311,6 +366,35 @@ class Loyalty(_Base):
     cost_per_member: NonNeg = 0.0
 
 
+class Money(_Base):
+    """How money is valued: the discount rate and the value beyond the horizon.
+
+    Monthly profit is discounted at ``i = (1 + discount_rate) ** (1/12) - 1``; with
+    ``terminal_value`` the NPV adds the value of the customers paying at the end,
+    each segment's last-month profit carried on at its end-state net retention
+    (formulas in :mod:`cs_sim.sim.money`).
+    """
+
+    discount_rate: float = Field(
+        default=0.10, ge=0, lt=1, description="annual discount rate, e.g. 0.10 for 10%"
+    )
+    terminal_value: bool = Field(
+        default=True,
+        description="add the value beyond the horizon to the NPV (each segment's last-month "
+        "profit at its end-state net retention)",
+    )
+
+    @model_validator(mode="after")
+    def _check_rate(self) -> Money:
+        if self.terminal_value and self.discount_rate <= 0:
+            raise ValueError(
+                "terminal_value needs a discount_rate > 0 (undiscounted, the value beyond "
+                "the horizon is infinite): set discount_rate, e.g. 0.10, or "
+                "terminal_value: false"
+            )
+        return self
+
+
 class Population(_Base):
     """Where the starting customers come from.
 
@@ -318,12 +402,29 @@ class Population(_Base):
     uniform on 0..``max_tenure_months``); ``dataset``: the customers of a
     :class:`cs_sim.io.Dataset` (passed to :func:`cs_sim.simulate` or read from
     ``dataset``, a folder relative to the scenario file) as of its last month.
+
+    A dataset whose accounts carry ``segment`` (or ``tier``) labels must use the
+    scenario's names; ``segment_map`` (``tier_map``) renames the dataset's labels, e.g.
+    ``segment_map: {SMB: smb}``. A label the scenario lacks is an error. A dataset's
+    tier labels are the starting tiers (re-tiered by the rules at each 12-month
+    anniversary) unless ``retier_at_start`` puts every account in the tier its rules
+    give at month 0 (a re-tiering what-if on real customers).
     """
 
     source: Literal["synthetic", "dataset"] = "synthetic"
     n_accounts: int = Field(default=1000, ge=0)
     max_tenure_months: int = Field(default=36, ge=0)
     dataset: str | None = None
+    segment_map: dict[str, str] = Field(
+        default_factory=dict, description="dataset segment label -> scenario segment name"
+    )
+    tier_map: dict[str, str] = Field(
+        default_factory=dict, description="dataset tier label -> scenario tier name"
+    )
+    retier_at_start: bool = Field(
+        default=False,
+        description="ignore a dataset's tier labels: the tier rules place every account",
+    )
 
 
 class Acquisition(_Base):
@@ -422,12 +523,22 @@ class Scenario(_Base):
     :func:`~cs_sim.sim.scenario_io.scenario_from_dict`; the fields are documented in
     ``templates/scenarios/scenario.schema.json`` and the templates. Instances are
     immutable; derive a variant with :meth:`with_changes`.
+
+    A run simulates :meth:`warmup` months before the ``horizon_months`` it reports
+    (months ``-W .. -1``, under the scenario's own policy; :func:`cs_sim.compare` runs
+    the variant's on the baseline's), so that the horizon starts in a steady state.
     """
 
     name: str = "scenario"
     description: str = ""
     extends: str | None = Field(default=None, description="parent YAML (resolved on load)")
     horizon_months: int = Field(default=24, ge=1, le=600)
+    warmup_months: int | None = Field(
+        default=None, ge=0, le=600,
+        description="months run before the reported horizon (burn-in, nothing reported) so "
+        f"that the horizon starts in a steady state; default {DEFAULT_WARMUP_MONTHS} for a "
+        "synthetic population, 0 for one from a dataset (its accounts are the real start)",
+    )
     start_month: str | None = Field(
         default=None, description="first simulated month, 'YYYY-MM' (for dated output)"
     )
@@ -442,6 +553,13 @@ class Scenario(_Base):
     plays: list[Play] = Field(default_factory=list)
     retention_changes: list[RetentionChange] = Field(default_factory=list)
     loyalty: Loyalty = Loyalty()
+    money: Money = Money()
+    uncertain: SkipJsonSchema[dict[str, Distribution]] = Field(
+        default_factory=dict, exclude=True,
+        description="parameters given as distributions, by dotted path (the loader takes "
+        "them from {dist: ...} mappings written in place of numbers; the fields hold their "
+        "medians): see cs_sim.sim.uncertainty",
+    )
 
     @model_validator(mode="after")
     def _check_references(self) -> Scenario:
@@ -485,9 +603,26 @@ class Scenario(_Base):
                 raise ValueError("acquisition.segment_mix: the shares must not all be 0")
         if self.start_month is not None:
             _check_month(self.start_month)
+        pop = self.population
+        for label, name in pop.segment_map.items():
+            _check_names([name], seg_names, f"population.segment_map.{label}", "segment")
+        for label, name in pop.tier_map.items():
+            _check_names([name], tier_names, f"population.tier_map.{label}", "tier")
+        if self.uncertain:
+            check_uncertain(self)
         return self
 
     # convenience --------------------------------------------------------------------
+    def warmup(self) -> int:
+        """Months of warm-up before the horizon: ``warmup_months``, or its default.
+
+        The default is :data:`DEFAULT_WARMUP_MONTHS` for a synthetic population and 0
+        for a population from a dataset.
+        """
+        if self.warmup_months is not None:
+            return int(self.warmup_months)
+        return 0 if self.population.source == "dataset" else DEFAULT_WARMUP_MONTHS
+
     def tier_names(self) -> list[str]:
         """Names of the tiers, in rule order."""
         return [t.name for t in self.tiers]
@@ -513,7 +648,7 @@ class Scenario(_Base):
         # scenario_io imports this module: import it here, when a variant is derived
         from cs_sim.sim.scenario_io import deep_merge, rename_deprecated_keys, scenario_from_dict
 
-        base = self.model_dump(mode="json")
+        base = scenario_data(self)  # distributions in place: a change may replace one
         changes = rename_deprecated_keys(changes, source=self.name)
         return scenario_from_dict(deep_merge(base, changes), source=self.name)
 

@@ -22,7 +22,17 @@ is deep-merged with the variant (:func:`deep_merge`):
   name exists in the parent is deep-merged into it (keeping the parent's position), a
   new name is appended, and an item ``{name: X, remove: true}`` deletes X;
 - every other list (e.g. a tier's ``rule``, a play's ``condition`` or ``tiers``) is
-  replaced as a whole.
+  replaced as a whole;
+- a distribution ``{dist: ...}`` in the variant replaces the parent's value (number or
+  distribution) as a whole; a mapping without ``dist`` over a parent's distribution
+  changes only the parameters it gives (e.g. ``{sd: 0.3}``).
+
+Distributions
+-------------
+Any number may be given as a distribution, ``{dist: normal, mean: -3.5, sd: 0.2}``
+(:mod:`cs_sim.sim.uncertainty`): :func:`scenario_from_dict` takes each one out before
+validation (a bad one is an error naming the file and the parameter's path), puts its
+median in its place and keeps it in ``Scenario.uncertain`` by dotted path.
 
 Renamed keys
 ------------
@@ -48,6 +58,7 @@ from pydantic import BaseModel, ValidationError
 from cs_sim._yaml import load_yaml_mapping
 from cs_sim.errors import ScenarioError
 from cs_sim.sim.scenario import Scenario
+from cs_sim.sim.uncertainty import FIXED_PATHS, Distribution, extract_distributions
 
 __all__ = [
     "RENAMED_KEYS",
@@ -226,7 +237,7 @@ def deep_merge(parent: Any, child: Any) -> Any:
     Any
         A new merged structure; the inputs are not modified.
     """
-    if isinstance(parent, dict) and isinstance(child, dict):
+    if isinstance(parent, dict) and isinstance(child, dict) and "dist" not in child:
         out = dict(parent)
         for key, value in child.items():
             out[key] = deep_merge(parent[key], value) if key in parent else _strip(value)
@@ -300,6 +311,18 @@ def scenario_from_dict(data: Mapping[str, Any], *, source: str = "scenario") -> 
         With one line ``source: dotted.path: problem (got value)`` per problem.
     """
     data = rename_deprecated_keys(data, source=source)
+    if "uncertain" in data:
+        raise ScenarioError(
+            f"{source}: uncertain: not a key of a scenario file; write each distribution in "
+            "place of the number it replaces, e.g. churn_intercept: {dist: normal, mean: "
+            "-3.5, sd: 0.2}"
+        )
+    try:
+        data, uncertain = extract_distributions(data)
+    except ValueError as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
+    if uncertain:
+        data["uncertain"] = uncertain
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -346,13 +369,63 @@ def scenario_json_schema() -> dict[str, Any]:
     Returns
     -------
     dict
-        A JSON Schema (draft 2020-12) as produced by pydantic, with a title and ``$id``.
+        A JSON Schema (draft 2020-12) as produced by pydantic, with a title and ``$id``;
+        every number field also accepts a distribution (``$defs/Distribution``), but
+        for the fields that fix the shape of a run.
     """
     schema = Scenario.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://cs-sim.invalid/scenario.schema.json"
     schema["title"] = "cs_sim scenario"
+    dist = Distribution.model_json_schema()
+    dist["description"] = ("A number given as a distribution: each replication draws it "
+                           "once (see cs_sim.sim.uncertainty), e.g. {dist: normal, mean: "
+                           "-3.5, sd: 0.2}")
+    schema.setdefault("$defs", {})["Distribution"] = dist
+    _allow_distributions(schema)
     return schema
+
+
+_FIXED_NAMES = {path.rsplit(".", 1)[-1] for path in FIXED_PATHS}
+_META = ("title", "description", "default", "examples")
+
+
+def _takes_number(node: Mapping[str, Any]) -> bool:
+    types = [node.get("type")] + [alt.get("type") for alt in node.get("anyOf", [])]
+    return any(t in ("number", "integer") for t in types)
+
+
+def _allow_distributions(node: Any) -> None:
+    """Let every number property of a schema (in place) also be a Distribution."""
+    if isinstance(node, list):
+        for item in node:
+            _allow_distributions(item)
+        return
+    if not isinstance(node, dict):
+        return
+    ref = {"$ref": "#/$defs/Distribution"}
+    for key, value in node.items():
+        if key == "Distribution":
+            continue
+        fixed = key in _FIXED_NAMES
+        if key == "properties" and isinstance(value, dict):
+            for name, prop in value.items():
+                if isinstance(prop, dict) and _takes_number(prop) and name not in _FIXED_NAMES:
+                    value[name] = _with_ref(prop, ref)
+                else:
+                    _allow_distributions(prop)
+        elif key == "additionalProperties" and isinstance(value, dict) \
+                and _takes_number(value) and not fixed:
+            node[key] = _with_ref(value, ref)
+        else:
+            _allow_distributions(value)
+
+
+def _with_ref(prop: dict[str, Any], ref: dict[str, str]) -> dict[str, Any]:
+    if "anyOf" in prop:
+        return {**prop, "anyOf": [*prop["anyOf"], ref]}
+    core = {k: v for k, v in prop.items() if k not in _META}
+    return {**{k: v for k, v in prop.items() if k in _META}, "anyOf": [core, ref]}
 
 
 def scenario_json_schema_text() -> str:

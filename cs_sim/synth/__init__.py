@@ -34,10 +34,12 @@ engine has no opinion on:
 
 Period and ids
 --------------
-Month 0 of the run is the first month of the data (``start_month``); every table covers
-``months`` months. Customers of month 0 signed up earlier (``signup_date`` before the
-period; their earlier history is not in the data, as in most exports). Account ids are
-given in order of signup date.
+Month 0 of the run's horizon is the first month of the data (``start_month``); every
+table covers ``months`` months. The run's warm-up (``warmup_months``, 36 by default)
+comes before it and is not exported: the customers of month 0 are those alive after
+it, in the steady state of the as-is policy. They signed up earlier (``signup_date``
+before the period; their earlier history is not in the data, as in most exports).
+Account ids are given in order of signup date.
 
 Random numbers
 --------------

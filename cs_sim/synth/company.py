@@ -142,7 +142,9 @@ def generate_company(
     seed : int
         Root seed: same seed and options, same company, byte for byte.
     n_accounts : int, optional
-        Customers at the start of the period (``population.n_accounts``).
+        Customers the run starts from (``population.n_accounts``), before the warm-up;
+        the data's first month has the customers alive after it (about as many when
+        acquisition balances churn).
     months : int, optional
         Months of data (``horizon_months``), at least 2.
     start_month : str, optional

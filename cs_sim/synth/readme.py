@@ -142,6 +142,7 @@ def _context(
         "first": f"{first:%Y-%m}",
         "last": f"{last:%Y-%m}",
         "n_months": len(months),
+        "warmup": sc.warmup(),
         "n_rows": len(acc),
         "n_customers": int(is_cust.sum()),
         "n_prospects": int((~is_cust).sum()),

@@ -102,7 +102,7 @@ def ground_truth(
     if start is not None:
         last = start + np.timedelta64(scenario.horizon_months - 1, "M")
         period = {"first_month": str(start), "last_month": str(last),
-                  "months": scenario.horizon_months}
+                  "months": scenario.horizon_months, "warmup_months": scenario.warmup()}
     behaviour = {
         "notes": "x = (health - 50) / 10; sigma(v) = 1 / (1 + exp(-v)); the equations are "
                  "those of cs_sim.sim.model (module docstring)",
@@ -112,9 +112,11 @@ def ground_truth(
                      "health_slope * x + early_life * [tenure < early_life_months] + "
                      "tenure_slope * min(tenure, 36) / 12) x play and programme "
                      "multipliers; involuntary q = involuntary_rate[segment]; annual "
-                     "contracts decide only at 12-month anniversaries with 1-(1-p)^12",
+                     "contracts decide only at renewal (every contract_months[segment] of "
+                     "tenure) with 1 - prod over the term's months of (1 - p), and of (1 - q)",
             "intercept_by_segment": {s.name: s.churn_intercept for s in segs},
             "involuntary_rate_by_segment": {s.name: s.involuntary_rate for s in segs},
+            "contract_months_by_segment": {s.name: s.contract_months for s in segs},
             "health_slope": b.churn.health_slope,
             "early_life": b.churn.early_life,
             "early_life_months": b.churn.early_life_months,
@@ -130,7 +132,8 @@ def ground_truth(
         "contraction": {
             "model": "p = sigma(contraction_intercept[segment] + contraction_health_slope "
                      "* x); seats = max(1, floor(seats * (1 - contraction_size))); annual "
-                     "contracts only at anniversaries",
+                     "contracts only at renewal, with 1 - prod over the term's months of "
+                     "(1 - p)",
             "intercept_by_segment": {s.name: s.contraction_intercept for s in segs},
             "size_by_segment": {s.name: s.contraction_size for s in segs},
             "health_slope": b.expansion.contraction_health_slope,

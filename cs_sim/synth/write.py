@@ -111,7 +111,7 @@ def write_company(
         options = {**company.options, "format": format}
         cmd = command or _command(folder, options)
         files = {}
-        for name in [*(f"{t}.{format}" for t in TABLES), "ground_truth.json"]:
+        for name in [*(f"{t}.{format}" for t in company.dataset.tables()), "ground_truth.json"]:
             fp = tmp / name
             table = name.split(".")[0]
             rows = len(company.dataset.tables()[table]) if table in TABLES else None
