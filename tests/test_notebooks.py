@@ -19,7 +19,12 @@ EXPECTED = json.loads((ROOT / "data" / "example" / "expected_kpis.json").read_te
 
 
 def test_there_are_notebooks() -> None:
-    assert [p.name for p in NOTEBOOKS][:1] == ["01_kpi_baseline.ipynb"]
+    names = [p.name for p in NOTEBOOKS]
+    # the chain: research, segmentation, KPI baseline, maturity, journey, what-if, plan
+    for expected in ("01_research", "02_segmentation", "03_kpi_baseline", "04_maturity",
+                     "05_journey", "06_what_if", "07_plan"):
+        assert f"{expected}.ipynb" in names
+    assert len({n[:2] for n in names}) == len(names), "one notebook per chain number"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -40,7 +45,7 @@ def test_kpi_baseline_notebook_runs_with_parameters(tmp_path: Path) -> None:
 
     out = tmp_path / "01.ipynb"
     pm.execute_notebook(
-        ROOT / "notebooks" / "01_kpi_baseline.ipynb",
+        ROOT / "notebooks" / "03_kpi_baseline.ipynb",
         out,
         parameters={"data_path": str(ROOT / "data" / "example"), "start": "2025-01", "by": "plan"},
         cwd=str(ROOT / "notebooks"),
@@ -72,7 +77,7 @@ def test_what_if_notebook_reproduces_cs_sim_compare(tmp_path: Path) -> None:
     scenarios = ROOT / "templates" / "scenarios"
     out = tmp_path / "02.ipynb"
     pm.execute_notebook(
-        ROOT / "notebooks" / "02_what_if.ipynb",
+        ROOT / "notebooks" / "06_what_if.ipynb",
         out,
         parameters={
             "baseline_path": str(scenarios / "baseline.yaml"),
