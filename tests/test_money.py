@@ -76,13 +76,15 @@ def test_checked_clv_agrees_with_the_cohort_model_of_retention_profit() -> None:
 GM = 0.5  # gross margin; the monthly discount rate is 0.01 (annual 1.01 ** 12 - 1)
 
 
-def _scenario(terminal_value: bool = True) -> cs_sim.sim.Scenario:
+def _scenario(terminal_value: bool = True, terminal_years: int | None = None
+              ) -> cs_sim.sim.Scenario:
     return scenario_from_dict({
         "name": "tiny", "horizon_months": 2, "gross_margin": GM,
         "segments": [{"name": "a"}, {"name": "b"}],
         "tiers": [{"name": "t", "team": {"headcount": 1, "hours_per_month": 120,
                                          "cost_per_month": 100}}],
-        "money": {"discount_rate": 1.01**12 - 1, "terminal_value": terminal_value},
+        "money": {"discount_rate": 1.01**12 - 1, "terminal_value": terminal_value,
+                  "terminal_years": terminal_years},
     })
 
 
@@ -182,9 +184,25 @@ def test_npv_terminal_value_and_clv_by_hand() -> None:
     assert math.isnan(off["terminal_value"]) and off["npv"] == pytest.approx(npv_h)
 
 
+def test_terminal_value_over_a_finite_number_of_years_by_hand() -> None:
+    """Default: 5 years after the horizon. Brute-force sum of the 60 discounted months."""
+    assert scenario_from_dict({}).money.terminal_years == 5
+    p = chunk_from_raw(_tiny_raw(), _scenario(terminal_years=5)).per_replication.iloc[0]
+    ra = 1100 / 1200
+    tv = 0.0
+    for pi, r in ((GM * 500 - 85, ra), (GM * 400 - 20, 1.0)):
+        tv += sum(pi * (r / 1.01) ** k for k in range(1, 61)) / 1.01**2
+    assert p["terminal_value"] == pytest.approx(tv, rel=1e-12)
+    # fewer years than a perpetuity, more than nothing
+    perpetual = chunk_from_raw(_tiny_raw(), _scenario()).per_replication.iloc[0]
+    assert 0 < p["terminal_value"] < perpetual["terminal_value"]
+
+
 def test_terminal_value_needs_a_discount_rate() -> None:
-    with pytest.raises(ScenarioError, match="terminal_value needs a discount_rate > 0"):
-        scenario_from_dict({"money": {"discount_rate": 0.0}})
+    # a perpetuity needs discounting; a finite terminal value does not
+    with pytest.raises(ScenarioError, match="terminal_years: null needs a discount_rate > 0"):
+        scenario_from_dict({"money": {"discount_rate": 0.0, "terminal_years": None}})
+    assert scenario_from_dict({"money": {"discount_rate": 0.0}}).money.terminal_years == 5
     sc = scenario_from_dict({"money": {"discount_rate": 0.0, "terminal_value": False}})
     assert sc.money.discount_rate == 0.0
 

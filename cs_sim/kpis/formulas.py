@@ -195,7 +195,7 @@ def monthly_rate(annual_rate: Any) -> float | np.ndarray:
 
 
 def retained_value_factor(
-    net_retention: Any, monthly_discount: Any, *, first: int = 0
+    net_retention: Any, monthly_discount: Any, *, first: int = 0, months: int | None = None
 ) -> float | np.ndarray:
     """Discounted months of a payment kept at net retention ``r``: ``sum_{k>=first} q**k``.
 
@@ -207,6 +207,10 @@ def retained_value_factor(
 
         sum_{k >= first} q ** k = q ** first / (1 - q)        (q < 1)
 
+    and, counting only ``months`` terms (``k = first .. first + months - 1``)::
+
+        sum q ** k = q ** first x (1 - q ** months) / (1 - q)   (q != 1; months if q == 1)
+
     Parameters
     ----------
     net_retention : float or array-like
@@ -216,6 +220,8 @@ def retained_value_factor(
     first : int, default 0
         First month counted: 0 includes this month's payment, 1 starts a month later
         (the value *beyond* a month already counted, as a terminal value does).
+    months : int, optional
+        Count only this many months (a finite horizon); None counts them all.
 
     Returns
     -------
@@ -225,8 +231,12 @@ def retained_value_factor(
     """
     r = np.asarray(net_retention, dtype=float)
     q = r / (1.0 + np.asarray(monthly_discount, dtype=float))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where((q < 1.0) & (q >= 0.0), q**first / (1.0 - q), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if months is None:
+            out = np.where((q < 1.0) & (q >= 0.0), q**first / (1.0 - q), np.nan)
+        else:
+            finite = q**first * (1.0 - q**months) / (1.0 - q)
+            out = np.where(q == 1.0, float(months), np.where(q >= 0.0, finite, np.nan))
     return _out(out)
 
 

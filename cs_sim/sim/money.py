@@ -27,11 +27,13 @@ below) is carried on at that retention, capped at 1 (growth after the horizon is
 extrapolated: a segment growing faster than the discount rate would have an infinite
 value), and discounted to today::
 
-    TV_s = (1 + i) ** -H x π_s x Σ_{k>=1} (min(r_s, 1) / (1 + i)) ** k
-         = (1 + i) ** -H x π_s x q_s / (1 - q_s),       q_s = min(r_s, 1) / (1 + i)
+    TV_s = (1 + i) ** -H x π_s x Σ_{k=1..K} (min(r_s, 1) / (1 + i)) ** k
+         = (1 + i) ** -H x π_s x q_s (1 - q_s ** K) / (1 - q_s),   q_s = min(r_s, 1) / (1 + i)
 
-(:func:`cs_sim.kpis.formulas.retained_value_factor` with ``first=1``; the same series
-as the CLV). No new customers are counted after the horizon. ``NPV = NPV over the
+with ``K = 12 x money.terminal_years`` months (5 years by default: a strategy's effect
+is not extrapolated forever; ``terminal_years: null`` counts all months, ``q_s / (1 -
+q_s)``) (:func:`cs_sim.kpis.formulas.retained_value_factor` with ``first=1``; the same
+series as the CLV). No new customers are counted after the horizon. ``NPV = NPV over the
 horizon + Σ_s TV_s``; with ``terminal_value: false`` the terminal value is left out
 (NaN) and the NPV is the horizon's.
 
@@ -162,12 +164,18 @@ def customer_value(
 
 
 def terminal_value(
-    last_profit: np.ndarray, net_retention: np.ndarray, monthly_discount: float, horizon: int
+    last_profit: np.ndarray,
+    net_retention: np.ndarray,
+    monthly_discount: float,
+    horizon: int,
+    *,
+    months: int | None = None,
 ) -> np.ndarray:
     """Present value of a monthly profit carried on after the horizon at net retention ``r``.
 
-    ``TV = (1 + i) ** -H x π x q / (1 - q)`` with ``q = min(r, 1) / (1 + i)`` (see the
-    module docstring); 0 where ``π`` is 0 and NaN where ``r`` is undefined.
+    ``TV = (1 + i) ** -H x π x Σ_{k=1..K} q ** k`` with ``q = min(r, 1) / (1 + i)`` and
+    ``K = months`` (all months when None: ``q / (1 - q)``); see the module docstring.
+    0 where ``π`` is 0 and NaN where ``r`` is undefined.
 
     Parameters
     ----------
@@ -179,16 +187,18 @@ def terminal_value(
         ``i``, which must be > 0.
     horizon : int
         Reported months ``H``.
+    months : int, optional
+        Months counted after the horizon (``12 x money.terminal_years``); None for all.
 
     Returns
     -------
     ndarray
         Same shape as the inputs.
     """
-    if monthly_discount <= 0:
-        raise ValueError("a terminal value needs a monthly discount rate > 0")
+    if monthly_discount <= 0 and months is None:
+        raise ValueError("an unlimited terminal value needs a monthly discount rate > 0")
     r = np.minimum(np.asarray(net_retention, dtype=float), 1.0)
-    factor = formulas.retained_value_factor(r, monthly_discount, first=1)
+    factor = formulas.retained_value_factor(r, monthly_discount, first=1, months=months)
     pi = np.asarray(last_profit, dtype=float)
     value = np.where(pi == 0.0, 0.0, pi * factor)
     return value * (1.0 + monthly_discount) ** -horizon

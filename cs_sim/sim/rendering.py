@@ -49,8 +49,10 @@ def period(sc: Scenario, *, each: bool = False) -> str:
 
 def money_words(sc: Scenario) -> str:
     m = sc.money
-    tv = ("plus the value after it (terminal value)" if m.terminal_value
-          else "no terminal value")
+    after = ("every year" if m.terminal_years is None
+             else f"{m.terminal_years} year{'s' if m.terminal_years != 1 else ''}")
+    tv = (f"plus the value of the customers paying at its end over {after} after it "
+          "(terminal value)" if m.terminal_value else "no terminal value")
     return (f"Profit: revenue x {percent(sc.gross_margin, digits=0)} gross margin - CS cost. "
             f"NPV: profit discounted at {percent(m.discount_rate, digits=0)} a year over the "
             f"horizon, {tv}. CLV: discounted, with expansion.")

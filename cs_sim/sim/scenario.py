@@ -383,14 +383,21 @@ class Money(_Base):
         description="add the value beyond the horizon to the NPV (each segment's last-month "
         "profit at its end-state net retention)",
     )
+    terminal_years: int | None = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="years after the horizon the terminal value counts (null: all years, a "
+        "perpetuity, which needs a discount_rate > 0)",
+    )
 
     @model_validator(mode="after")
     def _check_rate(self) -> Money:
-        if self.terminal_value and self.discount_rate <= 0:
+        if self.terminal_value and self.terminal_years is None and self.discount_rate <= 0:
             raise ValueError(
-                "terminal_value needs a discount_rate > 0 (undiscounted, the value beyond "
-                "the horizon is infinite): set discount_rate, e.g. 0.10, or "
-                "terminal_value: false"
+                "terminal_value with terminal_years: null needs a discount_rate > 0 "
+                "(undiscounted, a perpetuity is infinite): set discount_rate, e.g. 0.10, "
+                "or terminal_years, e.g. 5"
             )
         return self
 

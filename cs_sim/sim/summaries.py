@@ -223,7 +223,10 @@ def _group_metrics(
     out["profit"] = gm * out["revenue"] - out["cs_cost"]
     if scenario.money.terminal_value:
         last = gm * a["mrr_end"][:, -1] - cost[:, w].mean(axis=1)
-        out["terminal_value"] = money.terminal_value(last, r, i, H)
+        years = scenario.money.terminal_years
+        out["terminal_value"] = money.terminal_value(
+            last, r, i, H, months=None if years is None else 12 * years
+        )
     else:
         out["terminal_value"] = np.full_like(out["revenue"], np.nan)
     out["plays_delivered"] = a["delivered"].sum(axis=1)
