@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint lab bench clean
+.PHONY: demo test lint lab bench panel mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "cs_sim needs Python 3.11+"'
@@ -32,13 +32,25 @@ lint: $(VENV)/.installed-test
 lab: $(VENV)/.installed
 	$(BIN)/jupyter lab notebooks/
 
+# the what-if panel as a web page on 127.0.0.1 (Voila); SCENARIO=path/to/file.yaml to choose
+SCENARIO ?= templates/scenarios/baseline.yaml
+panel: $(VENV)/.installed
+	$(BIN)/cs-sim panel $(SCENARIO)
+
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_io.py
 	$(BIN)/python benchmarks/bench_bridge.py
 	$(BIN)/python benchmarks/bench_sim.py
 	$(BIN)/python benchmarks/bench_dask.py
 	$(BIN)/python benchmarks/bench_models.py
+	$(BIN)/python benchmarks/bench_calibrate.py
 	$(BIN)/python benchmarks/bench_sensitivity.py
+	$(BIN)/python benchmarks/bench_panel.py
+
+# named errors put into a copy of cs_sim: each must make a behavioural test fail (slow:
+# several minutes, not part of `make test`); the table says which test caught which
+mutation: $(VENV)/.installed-test
+	$(BIN)/python tools/mutation_check.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

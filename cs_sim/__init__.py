@@ -46,6 +46,11 @@ _LAZY = {
     "sensitivity": "cs_sim.sim.sensitivity",
     # statistical models (survival, churn drivers, CLV, health validation, forecasts)
     "models": "cs_sim.models",
+    # calibration: a dataset into a simulator baseline, and the backtest gate
+    "Calibration": "cs_sim.calibration",
+    "calibrate": "cs_sim.calibration",
+    "Backtest": "cs_sim.calibration",
+    "backtest": "cs_sim.calibration",
 }
 
 __all__ = [  # grouped as in _LAZY
@@ -78,11 +83,16 @@ __all__ = [  # grouped as in _LAZY
     "compare",
     "sensitivity",
     "models",
+    "Calibration",
+    "calibrate",
+    "Backtest",
+    "backtest",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from cs_sim import models
     from cs_sim.baseline import KpiBaseline, kpi_baseline
+    from cs_sim.calibration import Backtest, Calibration, backtest, calibrate
     from cs_sim.errors import CsSimError, DataValidationError, ScenarioError
     from cs_sim.io import Dataset, load_dataset, validate_dataset, write_dataset
     from cs_sim.journey import JourneyMap, journey_map

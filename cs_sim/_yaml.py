@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from cs_sim.errors import CsSimError
 
-__all__ = ["load_yaml_mapping"]
+__all__ = ["dump_yaml_mapping", "load_yaml_mapping"]
 
 
 class _Readable(Protocol):
@@ -86,6 +86,36 @@ def load_yaml_mapping(
         raise error(f"{name}: the {what} must be a YAML mapping (key: value) at the top "
                     f"level, got {type(data).__name__}")
     return data
+
+
+def dump_yaml_mapping(data: dict[str, Any], *, header: str | None = None) -> str:
+    """The text of a YAML file holding ``data`` (``yaml.safe_dump``, keys in order).
+
+    Parameters
+    ----------
+    data : dict
+        Plain data (dicts, lists, strings, numbers, booleans).
+    header : str, optional
+        Comment lines put first (each prefixed with ``# ``).
+
+    Returns
+    -------
+    str
+        Block-style YAML that :func:`load_yaml_mapping` reads back as ``data``.
+
+    Examples
+    --------
+    >>> print(dump_yaml_mapping({"name": "x", "tiers": [{"name": "a"}]}, header="hi"), end="")
+    # hi
+    name: x
+    tiers:
+    - name: a
+    """
+    import yaml  # lazy: keep ``import cs_sim`` light
+
+    body = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    lines = [f"# {line}".rstrip() for line in (header or "").splitlines()]
+    return "".join(f"{line}\n" for line in lines) + body
 
 
 def _where(exc: Exception) -> str:

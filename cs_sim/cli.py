@@ -553,6 +553,139 @@ def sensitivity_command(
         typer.echo(f"wrote {len(written)} files to {out}", err=as_json)
 
 
+@app.command("panel")
+@user_errors
+def panel_command(
+    scenario: Annotated[
+        Path | None,
+        typer.Argument(help="Baseline scenario YAML (default templates/scenarios/baseline.yaml)."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Port on 127.0.0.1 (default: a free one)."),
+    ] = None,
+    replications: Annotated[
+        int, typer.Option("--replications", "-r", min=2, help="Replications of each run.")
+    ] = 20,
+    seed: _SeedOpt = None,
+) -> None:
+    """Serve the interactive what-if panel as a web page on this machine (Voila).
+
+    Move a control (CSMs and cost per tier, tier ARR cut-offs, plays and their effect,
+    onboarding hours, churn and expansion changes, horizon) and the page re-runs the
+    comparison with the scenario on common random numbers and redraws the decision,
+    the forest chart, the MRR fan chart and the teams by tier. "Save as scenario"
+    writes a YAML file that extends SCENARIO, next to it. The code is hidden; Ctrl+C
+    stops the server.
+    """
+    from cs_sim.sim.runners import resolve_seed
+    from cs_sim.widgets.serve import serve_panel
+
+    serve_panel(scenario, port=port, replications=replications, seed=resolve_seed(seed),
+                announce=typer.echo)
+
+
+# --- calibrate / backtest (a dataset into a simulator baseline: cs_sim.calibration) -------
+
+
+@app.command("calibrate")
+@user_errors
+def calibrate_command(
+    path: Annotated[Path, typer.Argument(metavar="PATH",
+                                         help="Dataset folder (see `cs-sim validate`).")],
+    out: Annotated[
+        Path, typer.Option("--out", metavar="YAML",
+                           help="Scenario YAML to write (e.g. baseline.yaml).")
+    ] = Path("baseline.yaml"),
+    segment_by: Annotated[
+        str | None,
+        typer.Option("--segment-by", metavar="COLUMN",
+                     help="Accounts column whose labels are the segments (default: "
+                     "segment, when the accounts have it)."),
+    ] = None,
+    uncertainty: Annotated[
+        bool, typer.Option("--uncertainty", help="Write each estimate with a standard "
+                           "error as a distribution (each replication draws it).")
+    ] = False,
+    horizon: Annotated[int, typer.Option(min=1, max=600, metavar="MONTHS",
+                                         help="Months the baseline simulates.")] = 12,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the estimates as JSON.")
+                       ] = False,
+) -> None:
+    """Estimate a simulator baseline from a dataset's history and write it as a scenario.
+
+    Churn hazard by segment, tenure and health, health dynamics, expansion and
+    contraction, tickets and surveys, acquisition and contract mix, each with its
+    standard error and method (statsmodels). The scenario starts from the dataset's
+    customers in its last month: `cs-sim simulate OUT` (or `--data PATH`) runs it as
+    it is. Prints the estimates and what the data could not identify.
+    """
+    from cs_sim.calibration import calibrate
+
+    if out.exists() and out.is_dir():
+        raise CsSimError(f"--out {out}: is a folder; give the scenario file to write, e.g. "
+                         f"{out / 'baseline.yaml'}")
+    cal = calibrate(path, segment_by=segment_by, uncertainty=uncertainty,
+                    horizon_months=horizon)
+    cal.scenario_yaml(out)
+    if as_json:
+        typer.echo(json.dumps({**cal.to_dict(), "written": str(out)}, indent=2))
+        return
+    typer.echo(cal.to_text())
+    typer.echo(f"\nwrote {out}: run it with `cs-sim simulate {out}`")
+
+
+@app.command("backtest")
+@user_errors
+def backtest_command(
+    path: Annotated[Path, typer.Argument(metavar="PATH",
+                                         help="Dataset folder (see `cs-sim validate`).")],
+    holdout: Annotated[int, typer.Option(min=1, metavar="MONTHS",
+                                         help="Months held out at the end.")] = 12,
+    replications: _ReplicationsOpt = 100,
+    seed: _SeedOpt = None,
+    segment_by: Annotated[
+        str | None,
+        typer.Option("--segment-by", metavar="COLUMN",
+                     help="Accounts column whose labels are the segments."),
+    ] = None,
+    min_coverage: Annotated[
+        float, typer.Option(min=0.01, max=1.0, metavar="FRACTION",
+                            help="Share of held-out months each figure must cover to pass.")
+    ] = 2 / 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the backtest as JSON.")
+                       ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(metavar="DIR", help="Also write backtest.json, .txt and .csv here."),
+    ] = None,
+) -> None:
+    """Check the calibrated simulator on months it has not seen: the backtest gate.
+
+    Calibrates on all but the last HOLDOUT months, simulates them from the customers
+    paying at the cut and compares monthly logo churn, GRR and NRR with what happened:
+    the gate passes when each lies in the simulated 90% range in at least 2 of 3 months
+    (--min-coverage) and the customers lost over the months lie in their simulated
+    range. Prints the verdict and its reasons; exits 0 when the gate passes, 1 when it
+    fails (2 on bad input).
+    """
+    from cs_sim.calibration import backtest
+    from cs_sim.sim.runners import resolve_seed
+
+    s = resolve_seed(seed)
+    res = backtest(path, holdout=holdout, replications=replications, seed=s,
+                   segment_by=segment_by, min_coverage=min_coverage)
+    if as_json:
+        typer.echo(json.dumps(res.to_dict(), indent=2))
+    else:
+        typer.echo(res.to_text())
+    if out is not None:
+        written = res.write(out)
+        typer.echo(f"wrote {len(written)} files to {out}", err=as_json)
+    if not res.passed:
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
     """Entry point of the ``cs-sim`` console script."""
     app()

@@ -13,6 +13,8 @@ prints its message (never a traceback) and exits with status 2.
   not fit the files it names;
 - :class:`ModelInputError`: a statistical model (:mod:`cs_sim.models`) got data it
   cannot be fitted on (too few periods or events, negative counts, ...);
+- :class:`CalibrationError`: a dataset cannot be calibrated into a simulator baseline
+  (too short, too few customers or churns, a table calibration needs is missing);
 - :class:`StrategyInputError`: a strategy module (maturity questionnaire or answers,
   journey or plan options) got input it cannot use.
 """
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "CalibrationError",
     "CsSimError",
     "DataValidationError",
     "FileFormatError",
@@ -219,6 +222,18 @@ class ModelInputError(CsSimError, ValueError):
     data are too short, have too few events, or hold impossible values. The message
     names the input (table or argument), the offending values and what to do, e.g.
     ``fit_sbg: survivors must not increase; period 3 has 470 > 468 at period 2``.
+    Also a :class:`ValueError`.
+    """
+
+
+class CalibrationError(CsSimError, ValueError):
+    """A dataset cannot be calibrated into a simulator baseline, or backtested.
+
+    Raised by :mod:`cs_sim.calibration` when the data are too short (fewer months than
+    the estimators or the backtest's held-out months need), hold too few customers or
+    churns, or lack a table calibration needs. The message names the dataset, the
+    table and column, what was found and what is needed, e.g. ``data/x: mrr.csv covers
+    8 months (2025-01 .. 2025-08); a backtest holding out 12 months needs at least 24``.
     Also a :class:`ValueError`.
     """
 

@@ -66,16 +66,26 @@ def test_kpi_baseline_notebook_runs_with_parameters(tmp_path: Path) -> None:
     assert any(
         "image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])
     )
+    # the models need more churn than the example has: each says so and the notebook goes on
+    streams = "\n".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
+                        if o.get("output_type") == "stream")
+    assert "Churn drivers: not available" in streams and "Kaplan-Meier survival" in streams
 
 
 def test_what_if_notebook_reproduces_cs_sim_compare(tmp_path: Path) -> None:
-    """The notebook's paired difference equals a direct cs_sim.compare with the same seed."""
+    """Every figure of the notebook's comparison equals a direct cs_sim.compare's, exactly.
+
+    The executed notebook writes its comparison (``out_dir``): ``comparison.json`` is
+    :meth:`ComparisonResult.to_dict` (summary, segments, tiers, decision, notes; NaN as
+    null) and ``differences.csv`` the paired differences of every replication.
+    """
+    import pandas as pd
     import papermill as pm
 
     import cs_sim
 
     scenarios = ROOT / "templates" / "scenarios"
-    out = tmp_path / "02.ipynb"
+    out, written = tmp_path / "06.ipynb", tmp_path / "written"
     pm.execute_notebook(
         ROOT / "notebooks" / "06_what_if.ipynb",
         out,
@@ -84,6 +94,8 @@ def test_what_if_notebook_reproduces_cs_sim_compare(tmp_path: Path) -> None:
             "variant_paths": [str(scenarios / "save_play.yaml")],
             "replications": 3,
             "seed": 11,
+            "out_dir": str(written),
+            "data_path": None,  # the template baseline, as cs_sim.compare below
         },
         cwd=str(ROOT / "notebooks"),
         progress_bar=False,
@@ -93,12 +105,111 @@ def test_what_if_notebook_reproduces_cs_sim_compare(tmp_path: Path) -> None:
     outputs = [o for c in nb.cells for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert any("image/png" in o.get("data", {}) for o in outputs)
-    direct = cs_sim.compare(
-        scenarios / "baseline.yaml", scenarios / "save_play.yaml", replications=3, seed=11
-    ).summary()
-    shown = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
-    nrr_diff = direct.loc["nrr", "diff"]
-    assert f"{nrr_diff:.6f}"[:7] in shown or f"{nrr_diff:.6e}"[:6] in shown
+    direct = cs_sim.compare(scenarios / "baseline.yaml", scenarios / "save_play.yaml",
+                            replications=3, seed=11)
+    got = json.loads((written / "save_play" / "comparison.json").read_text())
+    want = json.loads(json.dumps(direct.to_dict()))  # JSON floats round-trip exactly
+    assert got == want
+
+    def numbers(x: object) -> list[float]:
+        if isinstance(x, dict):
+            return [v for y in x.values() for v in numbers(y)]
+        if isinstance(x, list):
+            return [v for y in x for v in numbers(y)]
+        return [x] if isinstance(x, float) else []
+
+    assert len(numbers(got)) > 500 and got["summary"]["nrr"]["diff"] != 0.0
+    diffs = pd.read_csv(written / "save_play" / "differences.csv")
+    pd.testing.assert_frame_equal(diffs, direct.differences, check_exact=True,
+                                  check_dtype=False)
+
+
+def _texts(outputs: list[dict], kind: str) -> list[str]:
+    """The outputs' texts of one kind: "stream" (printed), or a MIME type of results."""
+    if kind == "stream":
+        return [o.get("text", "") for o in outputs if o.get("output_type") == "stream"]
+    return [o.get("data", {}).get(kind, "") for o in outputs if kind in o.get("data", {})]
+
+
+def test_kpi_baseline_notebook_shows_the_models(tmp_path: Path) -> None:
+    """Survival, churn drivers, model-based CLV and the health validation of cs_sim.models."""
+    import cs_sim
+    from cs_sim import models
+
+    outputs = _run_from_root("03_kpi_baseline.ipynb", tmp_path,
+                             {"data_path": "data/sample", "by": "segment"})
+    printed = "\n".join(_texts(outputs, "stream"))
+    ds = cs_sim.load_dataset(ROOT / "data" / "sample")
+    lives = models.account_lifetimes(ds, by="segment")
+    km = models.kaplan_meier(lives["duration"], lives["churned"], groups=lives["segment"],
+                             entry=lives["entry"])
+    assert km.to_text() in printed
+    assert models.churn_drivers(ds, controls=("segment",)).to_text() in printed
+    assert models.clv_by_segment(ds, gross_margin=0.8, by="segment").to_text() in printed
+    assert models.validate_health_score(ds).to_text() in printed
+    assert "not available" not in printed
+
+
+@pytest.mark.parametrize("name", ["03_kpi_baseline.ipynb", "06_what_if.ipynb"])
+def test_kpi_and_what_if_parameters_are_typed_and_commented(name: str) -> None:
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    lines = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.startswith("#")]
+    tree = ast.parse(cell.source)
+    assert all(isinstance(n, ast.AnnAssign) for n in tree.body), "every name typed"
+    assert len(lines) == len(tree.body) and all(" # " in ln for ln in lines), "commented"
+    sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "resolve_path(" in sources
+
+
+def test_what_if_notebook_starts_from_calibrate_and_the_gate(tmp_path: Path) -> None:
+    """Calibration, then the backtest gate, then (and only then) the comparisons."""
+    from cs_sim.calibration import backtest
+
+    outputs = _run_from_root("06_what_if.ipynb", tmp_path, {
+        "replications": 3, "backtest_replications": 20, "seed": 11,
+        "variant_paths": ["templates/scenarios/save_play.yaml"]})
+    html = [t for t in _texts(outputs, "text/html") if t]
+    order = [next(i for i, t in enumerate(html) if key in t)
+             for key in ("Calibrated baseline of", "Backtest passed")]
+    assert order == sorted(order)
+    gate = backtest(ROOT / "data" / "sample", replications=20, seed=11)
+    assert gate.passed and gate.verdict() in html[order[1]]
+    notes = "\n".join(_texts(outputs, "text/markdown"))
+    assert "passed the backtest gate" in notes
+    plain = "\n".join(_texts(outputs, "text/plain"))
+    assert "'save_play':" in plain  # the comparison is shown after the gate
+
+
+@pytest.mark.parametrize("ignore", [False, True])
+def test_what_if_notebook_withholds_results_when_the_gate_fails(tmp_path: Path,
+                                                                ignore: bool) -> None:
+    """A strict gate (every month covered, 10 replications) fails on the sample: the
+    comparisons are withheld, unless ignore_backtest, and then they come with a warning."""
+    outputs = _run_from_root("06_what_if.ipynb", tmp_path, {
+        "replications": 3, "backtest_replications": 10, "seed": 1, "min_coverage": 1.0,
+        "variant_paths": ["templates/scenarios/save_play.yaml"], "ignore_backtest": ignore})
+    html = "\n".join(_texts(outputs, "text/html"))
+    assert "Backtest FAILED" in html
+    notes = "\n".join(_texts(outputs, "text/markdown"))
+    plain = "\n".join(_texts(outputs, "text/plain"))
+    if ignore:
+        assert "Warning: the calibrated baseline failed the backtest gate" in notes
+        assert "'save_play':" in plain
+    else:
+        assert "Results withheld" in notes and "ignore_backtest = True" in notes
+        assert "'save_play':" not in plain and "WhatIfPanel" not in plain
+
+
+def test_what_if_notebook_on_data_too_small_to_calibrate(tmp_path: Path) -> None:
+    """data/example cannot be calibrated: the notebook says why and uses the template."""
+    outputs = _run_from_root("06_what_if.ipynb", tmp_path, {
+        "data_path": "data/example", "replications": 3,
+        "variant_paths": ["templates/scenarios/save_play.yaml"]})
+    notes = "\n".join(_texts(outputs, "text/markdown"))
+    assert "No calibrated baseline" in notes and "needs at least 20" in notes
+    assert "template baseline" in notes
+    assert "'save_play':" in "\n".join(_texts(outputs, "text/plain"))
 
 
 def _run_from_root(name: str, tmp_path: Path, parameters: dict) -> list[dict]:

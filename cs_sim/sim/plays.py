@@ -227,7 +227,8 @@ def condition_mask(
     """
     out = np.ones(shape, dtype=bool)
     for metric, op, value in conditions:
-        out &= OPERATORS[op](metrics[metric], value)
+        v = metrics[metric]
+        out &= OPERATORS[op](v, value) if op != "!=" else (v != value) & (v == v)  # NaN: no
     return out
 
 
