@@ -185,9 +185,6 @@ def test_seats_resize_by_the_documented_rounding(size: dict, seats: int, want: i
     assert set(resized["seats"]) == {want}
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="engine bug: the warm-up's slot recycling reshapes the (0, R, N) "
-                   "play-level array with reshape(0, -1), which fails without plays")
 def test_a_scenario_without_plays_runs_its_warm_up() -> None:
     # the Scenario defaults: no onboarding, no plays; new logos during the warm-up
     sc = Scenario(population={"n_accounts": 50}, acquisition={"new_logos_per_month": 3},

@@ -30,12 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cs_sim.sim.numerics import select, take2
+
 if TYPE_CHECKING:  # pragma: no cover
     from cs_sim.sim.plays import CompiledPlay
     from cs_sim.sim.scenario import Team
 
-__all__ = ["HOUR_UNITS", "NO_REQUEST", "WorkQueue", "serve_queue", "team_plan", "team_process",
-           "to_units"]
+__all__ = ["HOUR_UNITS", "NO_REQUEST", "WorkQueue", "serve_in_order", "serve_queue",
+           "service_order", "team_plan", "team_process", "to_units"]
 
 #: hours are counted in integer units of 1/1000 hour so that prefix sums are exact
 HOUR_UNITS = 1000
@@ -126,20 +128,36 @@ def serve_queue(
     before_u : ndarray of int64
         In service order: hour-units used in its replication before it.
     """
-    order = _stable_order((rep, priority, since, slot))
-    r = rep[order]
-    h = hours_u[order]
-    cum = np.cumsum(h)  # exact: int64
-    # start of each replication's group in the sorted list
-    if r.size:
-        starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
-        group_base = np.repeat(cum[starts] - h[starts], np.diff(np.r_[starts, r.size]))
-    else:
-        group_base = np.zeros(0, dtype=np.int64)
-    within = cum - group_base  # cumulative units in the group, including this request
-    before_u = within - h
-    served = within <= capacity_u[r]
+    order = service_order(rep, priority, since, slot)
+    served, before_u = serve_in_order(rep[order], hours_u[order], capacity_u)
     return order, served, before_u
+
+
+def service_order(
+    rep: np.ndarray, priority: np.ndarray, since: np.ndarray, slot: np.ndarray
+) -> np.ndarray:
+    """Indices sorting requests into service order (step 2; ties keep their order)."""
+    return _stable_order((rep, priority, since, slot))
+
+
+def serve_in_order(
+    r: np.ndarray, hours_u: np.ndarray, capacity_u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which requests, already in service order, fit in their row's capacity (step 2).
+
+    ``r`` (sorted) are the requests' rows; returns ``served`` and ``before_u`` as
+    :func:`serve_queue`.
+    """
+    cum = np.cumsum(hours_u)  # exact: int64
+    start = cum - hours_u  # units before each request, from the first of all rows
+    if r.size:  # ... less those before its row's first request
+        first = np.minimum(np.searchsorted(r, np.arange(capacity_u.size)), r.size - 1)
+        before_u = start - start[first][r]
+    else:
+        before_u = start
+    within = before_u + hours_u  # cumulative units in the row, including this request
+    served = within <= capacity_u[r]
+    return served, before_u
 
 
 def _stable_order(keys: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -202,44 +220,82 @@ class WorkQueue:
         self.slots: list[list[np.ndarray]] = [[] for _ in range(P)]
         self.work = (np.zeros(0, dtype=np.int64),) * 5
 
-    def add(self, k: int, r: np.ndarray, i: np.ndarray, month: int) -> None:
-        """Queue play ``k`` for the accounts ``(r, i)`` (none of them has one queued)."""
-        self.since[k, r, i] = month
-        self.n_pending[k] += int(r.size)
-        self.slots[k].append(r * self.n_slots + i)
+    def add(
+        self, k: int, r: np.ndarray, i: np.ndarray, month: int, *, flat: np.ndarray | None = None
+    ) -> None:
+        """Queue play ``k`` for the accounts ``(r, i)`` (none of them has one queued).
 
-    def cancel(self, r: np.ndarray, i: np.ndarray) -> None:
-        """Drop every request of the accounts ``(r, i)`` (they churned)."""
-        self.since[:, r, i] = NO_REQUEST
+        ``flat`` is ``r * n_slots + i`` when the caller has it.
+        """
+        if flat is None:
+            flat = r * self.n_slots + i
+        self.since[k].reshape(-1)[flat] = month
+        self.n_pending[k] += int(r.size)
+        self.slots[k].append(flat)
+
+    def cancel(self, r: np.ndarray, i: np.ndarray, *, flat: np.ndarray | None = None) -> None:
+        """Drop every request of the accounts ``(r, i)`` (churned; ``flat``: r * n_slots + i)."""
+        if flat is None:
+            flat = r * self.n_slots + i
+        every = np.arange(self.since.shape[0])[:, None] * (self.n_reps * self.n_slots) + flat
+        self.since.reshape(-1)[every.reshape(-1)] = NO_REQUEST
+
+    def _clear(self, k: np.ndarray, r: np.ndarray, i: np.ndarray) -> None:
+        """No request queued any more of plays ``k`` for the accounts ``(r, i)``."""
+        self.since.reshape(-1)[(k * self.n_reps + r) * self.n_slots + i] = NO_REQUEST
 
     def collect(self, tier: np.ndarray) -> None:
-        """Gather this month's queued requests of every play, with each account's tier."""
-        ks, rs, is_, since = [], [], [], []
+        """Gather this month's queued requests of every play, in each tier's service order.
+
+        Step 2's order (:func:`serve_queue`: replication, priority, month requested,
+        slot; ties in play order) for every tier at once, by one packed key; a request
+        dropped later leaves the others' order as it is.
+        """
+        ks, fs, since = [], [], []
         for k, uses_csm in enumerate(self.uses_csm):
             if not uses_csm or self.n_pending[k] == 0:
                 continue
-            flat = np.sort(np.concatenate(self.slots[k]))  # row-major order
-            live = self.since[k].reshape(-1)[flat] != NO_REQUEST
+            parts = self.slots[k]  # one sorted array, then the months' new requests
+            flat = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+            sv = self.since[k].reshape(-1)[flat]
+            live = sv != NO_REQUEST
             live[1:] &= flat[1:] != flat[:-1]  # a slot requested again after a reset
-            flat = flat[live]
+            if not live.all():
+                flat, sv = select(live, flat, sv)
             self.slots[k] = [flat]
-            r, i = np.divmod(flat, self.n_slots)
-            self.n_pending[k] = r.size
-            if r.size:
-                ks.append(np.full(r.size, k))
-                rs.append(r)
-                is_.append(i)
-                since.append(self.since[k, r, i].astype(np.int64))
-        if ks:
-            k_a, r_a, i_a, s_a = (np.concatenate(a) for a in (ks, rs, is_, since))
-        else:
-            k_a = r_a = i_a = s_a = np.zeros(0, dtype=np.int64)
-        self.work = (k_a, r_a, i_a, s_a, tier[r_a, i_a])
+            self.n_pending[k] = flat.size
+            if flat.size:
+                ks.append(k)
+                fs.append(flat)
+                since.append(sv)
+        T = self.capacity_u.shape[0]  # noqa: N806 (tiers)
+        if not ks:
+            none = np.zeros(0, dtype=np.int64)
+            self.work = (none, none, none, none, np.zeros(T + 1, dtype=np.intp))
+            return
+        f_a = np.concatenate(fs)
+        s_a = np.concatenate(since).astype(np.int64)
+        k_a = np.repeat(np.array(ks, dtype=np.int64), [f.size for f in fs])
+        r_a = f_a // self.n_slots
+        i_a = f_a - r_a * self.n_slots
+        t_a = take2(tier, r_a, i_a) if tier.shape[1] != self.n_slots else tier.reshape(-1)[f_a]
+        # group by tier (a stable radix sort of small integers), then each group into
+        # service order (it is nearly sorted already); ties keep the play order
+        by_tier = np.argsort(t_a, kind="stable")
+        bounds = np.searchsorted(t_a[by_tier], np.arange(T + 1))
+        prio = self.priority[k_a]
+        parts = []
+        for t in range(T):
+            g = by_tier[bounds[t] : bounds[t + 1]]
+            if g.size:
+                parts.append(g[service_order(r_a[g], prio[g], s_a[g], i_a[g])])
+        order = np.concatenate(parts)
+        self.work = (k_a[order], r_a[order], i_a[order], s_a[order], bounds)
 
     def serve(
         self, t: int, m: int, tiers: dict[str, np.ndarray], plays: dict[str, np.ndarray],
         *, col: int | None = None, seg: np.ndarray | None = None,
-        segments: dict[str, np.ndarray] | None = None,
+        segments: dict[str, np.ndarray] | None = None, books: bool = True,
     ) -> tuple[np.ndarray, ...]:
         """Serve tier ``t``'s collected requests in month ``m`` (steps 1-2 of the module).
 
@@ -247,7 +303,8 @@ class WorkQueue:
         ``(R, H, T)`` arrays ``tiers`` (capacity_hours, dropped, hours_used, delivered,
         wait_sum, queued) and ``(R, H, P)`` arrays ``plays`` (dropped, hours); with
         ``seg`` (the accounts' segment codes), also of the ``(R, H, S)`` arrays
-        ``segments`` (dropped, hours_used) by the account's segment.
+        ``segments`` (dropped, hours_used) by the account's segment. ``books=False``
+        (a warm-up, which reports nothing) writes none of them.
 
         Returns
         -------
@@ -258,32 +315,38 @@ class WorkQueue:
         j = m if col is None else col
         R = self.n_reps  # noqa: N806 (replications)
         cap_u = self.capacity_u[t] if self.capacity_u.ndim == 1 else self.capacity_u[t, j]
-        tiers["capacity_hours"][:, j, t] = cap_u / HOUR_UNITS
-        k_a, r_a, i_a, s_a, t_a = self.work
-        sel = t_a == t
-        k, r, i, since = k_a[sel], r_a[sel], i_a[sel], s_a[sel]
+        if books:
+            tiers["capacity_hours"][:, j, t] = cap_u / HOUR_UNITS
+        k_a, r_a, i_a, s_a, bounds = self.work
+        lo, hi = int(bounds[t]), int(bounds[t + 1])
+        if lo == hi:  # nothing queued for the team (the figures stay 0)
+            none = np.zeros(0, dtype=np.int64)
+            return none, none, none, none, np.zeros(0)
+        k, r, i, since = k_a[lo:hi], r_a[lo:hi], i_a[lo:hi], s_a[lo:hi]  # in service order
         wait = m - since
         drop = wait > self.max_wait[k]
         if drop.any():
-            self.since[k[drop], r[drop], i[drop]] = NO_REQUEST
-            tiers["dropped"][:, j, t] += np.bincount(r[drop], minlength=R)
-            P = plays["dropped"].shape[2]  # noqa: N806 (plays)
-            plays["dropped"][:, j, :] += np.bincount(r[drop] * P + k[drop],
-                                                     minlength=R * P).reshape(R, P)
-            if segments is not None and seg is not None:
-                S = segments["dropped"].shape[2]  # noqa: N806 (segments)
-                segments["dropped"][:, j, :] += np.bincount(
-                    r[drop] * S + seg[r[drop], i[drop]], minlength=R * S).reshape(R, S)
+            k_d, r_d, i_d = select(drop, k, r, i)
+            self._clear(k_d, r_d, i_d)
+            if books:
+                tiers["dropped"][:, j, t] += np.bincount(r_d, minlength=R)
+                P = plays["dropped"].shape[2]  # noqa: N806 (plays)
+                plays["dropped"][:, j, :] += np.bincount(r_d * P + k_d,
+                                                         minlength=R * P).reshape(R, P)
+                if segments is not None and seg is not None:
+                    S = segments["dropped"].shape[2]  # noqa: N806 (segments)
+                    segments["dropped"][:, j, :] += np.bincount(
+                        r_d * S + take2(seg, r_d, i_d), minlength=R * S
+                    ).reshape(R, S)
             keep = ~drop
-            k, r, i, since, wait = k[keep], r[keep], i[keep], since[keep], wait[keep]
-        hours = self.hours_u[k, t]
-        order, served, before = serve_queue(r, self.priority[k], since, i, hours,
-                                            np.full(R, cap_u, dtype=np.int64))
-        k, r, i, wait, hours = k[order], r[order], i[order], wait[order], hours[order]
-        s_k, s_r, s_i, s_w, s_h = k[served], r[served], i[served], wait[served], hours[served]
-        w_months = s_w + before[served] / max(cap_u, 1)
+            k, r, i, wait = select(keep, k, r, i, wait)
+        hours = self.hours_u[:, t][k]
+        served, before = serve_in_order(r, hours, np.full(R, cap_u, dtype=np.int64))
+        s_k, s_r, s_i, s_w, s_h, s_b = select(served, k, r, i, wait, hours, before)
+        w_months = s_w + s_b / max(cap_u, 1)
         if s_k.size:
-            self.since[s_k, s_r, s_i] = NO_REQUEST
+            self._clear(s_k, s_r, s_i)
+        if s_k.size and books:
             tiers["hours_used"][:, j, t] += np.bincount(s_r, weights=s_h, minlength=R) / HOUR_UNITS
             tiers["delivered"][:, j, t] += np.bincount(s_r, minlength=R)
             tiers["wait_sum"][:, j, t] += np.bincount(s_r, weights=w_months, minlength=R)
@@ -293,9 +356,10 @@ class WorkQueue:
             if segments is not None and seg is not None:
                 S = segments["hours_used"].shape[2]  # noqa: N806 (segments)
                 segments["hours_used"][:, j, :] += np.bincount(
-                    s_r * S + seg[s_r, s_i], weights=s_h, minlength=R * S
+                    s_r * S + take2(seg, s_r, s_i), weights=s_h, minlength=R * S
                 ).reshape(R, S) / HOUR_UNITS
-        tiers["queued"][:, j, t] += np.bincount(r[~served], minlength=R)
+        if books:
+            tiers["queued"][:, j, t] += np.bincount(r[~served], minlength=R)
         return s_k, s_r, s_i, s_w, w_months
 
 

@@ -51,7 +51,6 @@ all months (warm-up and horizon) at the start.
 # ruff: noqa: N806 (R, N, H, T, P, K, S, W: replications, slots, months, tiers, plays, ...)
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -67,7 +66,7 @@ from cs_sim.sim.handover import (
     place_carry,
     remember_warmup,
 )
-from cs_sim.sim.numerics import nonzero_2d
+from cs_sim.sim.numerics import nonzero_2d, nonzero_flat, put2, select, take2
 from cs_sim.sim.plays import CompiledPlay, compile_plays, retention_multipliers
 from cs_sim.sim.playsteps import PlaySteps
 from cs_sim.sim.population import (
@@ -75,10 +74,14 @@ from cs_sim.sim.population import (
     AccountSlots,
     Layout,
     StartingPopulation,
+    born_logo_accounts,
     default_layout,
+    new_logo_accounts,
     starting_population,
+    tier_inputs,
     tier_of,
 )
+from cs_sim.sim.rawrun import RawRun
 from cs_sim.sim.record import Recorder
 from cs_sim.sim.rng import words_below
 from cs_sim.sim.scenario import Scenario
@@ -100,79 +103,6 @@ _BY_TIER = ("accounts", "capacity_hours", "hours_used", "delivered", "dropped", 
 _BY_PLAY = ("requested", "delivered", "dropped", "cost", "hours", "eligible")
 _COHORT = ("cohort_mrr_start", "cohort_mrr_end", "cohort_mrr_kept", "cohort_accounts_start",
            "cohort_accounts_end")
-
-
-@dataclass
-class RawRun:
-    """Raw arrays of a run (replication rows in ``reps`` order); see results.py.
-
-    Months are those of the reported horizon (``H``); the warm-up is not reported.
-
-    Attributes
-    ----------
-    reps : tuple of int
-        Replication indices, one per row.
-    seed : int
-    tier_names, play_names, segment_names : list of str
-        Orders of the ``T`` tiers, ``P`` plays (onboarding first) and ``S`` segments.
-    monthly : dict of str to ndarray
-        ``(R, H)`` each: accounts_start, new_logos, churned_voluntary,
-        churned_involuntary, accounts_end, the MRR bridge (mrr_start, new_mrr,
-        expansion_mrr, contraction_mrr, churned_mrr, mrr_end; ``mrr_end = mrr_start +
-        new_mrr + expansion_mrr - contraction_mrr - churned_mrr``), csm_cost, play_cost,
-        programme_cost, members, nps_responses, nps_promoters, nps_detractors,
-        failed_tickets, mean_health, capped_acquisition. The logo and MRR figures and
-        play_cost are the sums of ``segments`` over segments.
-    tiers : dict of str to ndarray
-        ``(R, H, T)`` each. The CSM team: capacity_hours (``FTE(m) x hours_per_month``),
-        hours_used, delivered (CSM deliveries of the team), dropped, queued, wait_sum
-        (months waited by the deliveries); accounts and mrr alive at the month's end;
-        and the books by the account's tier at each event: accounts_start, new_logos,
-        churned, accounts_end, mrr_start, new_mrr, expansion_mrr, contraction_mrr,
-        churned_mrr, mrr_end, play_cost (deliveries' cost, automated ones included).
-        A tier's accounts_start and mrr_start are counted after the month's re-tiering
-        at 12-month anniversaries, so they may differ from its previous month's end;
-        the bridge holds within every month.
-    plays : dict of str to ndarray
-        ``(R, H, P)`` each: requested, delivered (CSM and automated), dropped, cost,
-        hours, and eligible: accounts alive in the month (after its new logos) in the
-        play's tiers and segments, 0 before its ``start_month`` (a play that cannot act
-        shows 0).
-    segments : dict of str to ndarray
-        ``(R, H, S)`` each, by the account's segment: accounts_start, new_logos,
-        churned, accounts_end, mrr_start, new_mrr, expansion_mrr, contraction_mrr,
-        churned_mrr, mrr_end, play_cost, and hours_used (CSM hours), delivered (every
-        delivery, automated ones included), dropped (CSM requests dropped).
-    cohort : dict of str to ndarray
-        ``(R,)`` each, the starting customers (alive when the horizon starts):
-        cohort_mrr_start, cohort_mrr_end, cohort_mrr_kept (``Σ min(end, start)``, for
-        GRR), cohort_accounts_start, cohort_accounts_end.
-    cohort_segments, cohort_tiers : dict of str to ndarray
-        The same keys, ``(R, S)`` by segment and ``(R, T)`` by the tier each starting
-        customer had when the horizon started.
-    record : dict, optional
-        The recorded replication's per-account history (:class:`~cs_sim.sim.record.Recorder`).
-    layout : Layout, optional
-        The run's slot layout.
-    warmup_months : int
-        Months of warm-up run before the horizon.
-    """
-
-    reps: tuple[int, ...]
-    seed: int
-    tier_names: list[str]
-    play_names: list[str]
-    monthly: dict[str, np.ndarray]
-    tiers: dict[str, np.ndarray]
-    plays: dict[str, np.ndarray]
-    cohort: dict[str, np.ndarray]
-    record: dict[str, Any] | None = None
-    layout: Layout | None = None
-    segment_names: list[str] = field(default_factory=list)
-    segments: dict[str, np.ndarray] = field(default_factory=dict)
-    cohort_segments: dict[str, np.ndarray] = field(default_factory=dict)
-    cohort_tiers: dict[str, np.ndarray] = field(default_factory=dict)
-    warmup_months: int = 0
 
 
 class _Batch(PlaySteps, AccountSlots):
@@ -209,6 +139,11 @@ class _Batch(PlaySteps, AccountSlots):
         self.play_streams = [streams.play(p.stream_key) if p.reach < 1 else None
                              for p in self.plays]
         self.blk = streams.acquisition[:, acq_offset : acq_offset + self.H]
+        lo = scenario.loyalty
+        self.logo_counts = None  # new logos of every month, when referrals do not count
+        if layout.per_month and not (lo.enabled and lo.referral_rate > 0):
+            self.logo_counts = model.new_logos(self.blk[:, :, 0].copy(), scenario.acquisition,
+                                               lo, self.members_now, layout.per_month)
         self.champ_words = words_below(self.b.support.champion_leave_rate)
         self.resp_words = words_below(self.b.surveys.nps_response_rate)
         self._init_parameters()
@@ -219,10 +154,22 @@ class _Batch(PlaySteps, AccountSlots):
             place_carry(self, start)
         if warm:  # new logos' attributes by month block; slots recycled as they are born
             self.used = np.full(self.R, layout.n_initial, dtype=np.int64)
+            self.logo_pool: dict[str, np.ndarray] = {}
+            if self.logo_counts is not None:  # the attributes of the slots born only
+                self.logo_pool, self.logo_first = born_logo_accounts(
+                    scenario, self.blk, layout.per_month, self.logo_counts[0])
+            elif layout.per_month:
+                pool = new_logo_accounts(scenario, self.blk, layout.per_month)
+                self.logo_pool = {k: v.reshape(-1) for k, v in pool.items()}
+                width = self.H * layout.per_month
+                self.logo_first = (np.arange(self.R)[:, None] * width
+                                   + np.arange(self.H)[None, :] * layout.per_month)
             self._gap_used = self.used.copy()
             self.n = layout.n_initial
-        else:
-            self.place_new_logos(self.blk)
+        else:  # a recorded history shows every slot: give them all their attributes
+            self.place_new_logos(self.blk, None if self.rec is not None or self.logo_counts is None
+                                 else self.logo_counts[0])
+        self._ticket_head(cols=layout.n_initial if warm else None)  # births set their own
         self.tier_initial = self.tier[:, : layout.n_initial].copy()
         self.ledger: Ledger | None = None
         if not warm:
@@ -245,6 +192,9 @@ class _Batch(PlaySteps, AccountSlots):
         self.wbuf = [np.empty((R, NT), dtype=f4) for _ in range(7)]
         self.au_buf = np.zeros((R, NT), dtype=f4)
         self.share_buf = np.zeros((R, NT), dtype=f4)
+        self.bbuf = np.empty((R, NT), dtype=bool)
+        # failed tickets: each slot's λ and its P(0), P(X <= 1), kept as seats change
+        self.t_lam, self.t_p0, self.t_cdf1 = (np.zeros((R, NT), dtype=f4) for _ in range(3))
         self.level_on = [False] * P
         self.out_m = {k: np.zeros((R, H)) for k in _MONTHLY}
         self.out_t = {k: np.zeros((R, H, T)) for k in _BY_TIER}
@@ -269,6 +219,32 @@ class _Batch(PlaySteps, AccountSlots):
             for p in self.plays
         )
         self.all_terms_12 = bool(np.all(self.term_months == 12))
+        self.tier_inputs = tier_inputs(sc)
+        # no factor of the voluntary hazard exceeds 1 (plays' effect levels are <= 1)
+        lo = sc.loyalty
+        self.hazard_at_most_one = (
+            all(p.hazard_multiplier <= 1.0 for p in self.plays)
+            and all(self.rc[t] is None or bool(np.all(self.rc[t] <= 1.0))
+                    for t in ("voluntary_churn", "early_life_churn"))
+            and not (lo.enabled and lo.hazard_multiplier > 1.0)
+        )
+
+    def _ticket_head(self, flat: np.ndarray | None = None, *, cols: int | None = None) -> None:
+        """Update the slots' λ of failed tickets, P(0) and P(X <= 1).
+
+        All slots (the first ``cols`` of each row), or the cells ``flat``.
+        """
+        fr, seats = self.sp["fail_rate"], self.seats
+        if flat is None:
+            sl = np.s_[:, :cols]
+            model.ticket_head(fr[sl], seats[sl], lam=self.t_lam[sl], p0=self.t_p0[sl],
+                              cdf1=self.t_cdf1[sl])
+            return
+        lam, p0, cdf1 = (np.empty(flat.size, dtype=np.float32) for _ in range(3))
+        model.ticket_head(fr.reshape(-1)[flat], seats.reshape(-1)[flat], lam=lam, p0=p0,
+                          cdf1=cdf1)
+        for a, v in ((self.t_lam, lam), (self.t_p0, p0), (self.t_cdf1, cdf1)):
+            a.reshape(-1)[flat] = v
 
     # ------------------------------------------------------------------ draws
     def _uniform(self, comp: str, n: int) -> np.ndarray:
@@ -290,22 +266,24 @@ class _Batch(PlaySteps, AccountSlots):
         eps = model.logistic_shock(self._uniform("usage", n), out=self._work(1))
         self.share, self.au = model.active_users(
             x, eps, self.seats[:, :n], alive, self.sp["active_share_intercept"][:, :n],
-            b.usage, share_out=self.share_buf[:, :n], users_out=self.au_buf[:, :n],
+            b.usage, share_out=self.share_buf[:, :n],
+            users_out=self.au_buf[:, :n] if self.need_au_prev else None,
             tmp=self._work(3),
         )
-        self.fail = model.failed_tickets(
-            self._uniform("support", n), self.sp["fail_rate"][:, :n], self.seats[:, :n],
-            alive, lam=self._work(3), w1=self._work(4), w2=self._work(5),
+        self.fail = model.failed_tickets_kept(
+            self._uniform("support", n), alive,
+            (self.t_lam[:, :n], self.t_p0[:, :n], self.t_cdf1[:, :n]),
+            out=np.empty((self.R, n), dtype=np.int16), scratch=self.bbuf[:, :n],
         )
         self._fail_sparse: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.champ = model.champion_left(self.streams["events"].words(n), self.champ_words,
                                          alive)
-        self.champ_nz = nonzero_2d(self.champ)
+        self.champ_nz = nonzero_flat(self.champ, self.NT)
         self.resp = model.nps_survey(self.streams["surveys"].words(n), self.resp_words,
                                      alive, x, b.surveys)
         rr, ii, score = self.resp
-        self.nps_last[rr, ii] = score
-        model.update_health(h, self.sp["health_mean"][:, :n], eps, self.fail, self.champ_nz,
+        put2(self.nps_last, rr, ii, score)
+        model.update_health(h, self.sp["health_mean"][:, :n], eps, self.fail, self.champ_nz[:2],
                             b.health, dh=self._work(4), tmp=self._work(5))
         self._plays(m)
 
@@ -327,17 +305,16 @@ class _Batch(PlaySteps, AccountSlots):
         if self.warm:
             self.anniv &= self.acq[:, :n] != m
         self._change: np.ndarray | None = None
+        self.anniv_cells: tuple[np.ndarray, ...] = (np.zeros(0, dtype=np.intp),) * 3
         if self.anniv.any():
-            r, i = nonzero_2d(self.anniv)
-            old = self.tier[r, i].astype(np.intp)
-            new = tier_of(
-                self.sc, mrr=self.mrr[r, i], employees=self.employees[r, i],
-                seats=self.seats[r, i], seg=self.seg[r, i], health=self.health[r, i],
-                annual=self.annual[r, i],
-            )
-            self.tier[r, i] = new
+            r, i, f = self.anniv_cells = nonzero_flat(self.anniv, self.NT)
+            old = self.tier.reshape(-1)[f].astype(np.intp)
+            seg = self.seg.reshape(-1)[f]
+            new = tier_of(self.sc, seg=seg,
+                          **{k: getattr(self, k).reshape(-1)[f] for k in self.tier_inputs})
+            self.tier.reshape(-1)[f] = new
             if self.ledger is not None:
-                self.ledger.move(r, self.seg[r, i].astype(np.intp), old, new, self.mrr[r, i])
+                self.ledger.move(r, seg.astype(np.intp), old, new, self.mrr.reshape(-1)[f])
         if self.rec is not None:
             self.rec.month_start(self, m)
         if self.ledger is not None:
@@ -347,12 +324,15 @@ class _Batch(PlaySteps, AccountSlots):
 
     def _births(self, m: int, j: int) -> None:
         K = self.L.per_month
-        self.new_nz = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
+        self.new_nz = (np.zeros(0, dtype=np.intp),) * 3
         self.new_row: np.ndarray | None = None
         if K == 0:
             return
-        count, capped = model.new_logos(self.blk[:, j, 0].copy(), self.sc.acquisition,
-                                        self.sc.loyalty, self.members_now, K)
+        if self.logo_counts is not None:
+            count, capped = self.logo_counts[0][:, j], self.logo_counts[1][:, j]
+        else:
+            count, capped = model.new_logos(self.blk[:, j, 0].copy(), self.sc.acquisition,
+                                            self.sc.loyalty, self.members_now, K)
         self.out_m["capped_acquisition"][:, j] = capped
         if self.rec is not None:
             self.rec.births.append((m, int(count[self.rec.row])))
@@ -363,23 +343,27 @@ class _Batch(PlaySteps, AccountSlots):
         born = self.give_birth(m, count, block=j)
         r, jj = nonzero_2d(born)
         i = jj + self.L.n_initial + j * K
-        self.new_nz = (r, i)  # the new accounts, row-major
+        self.new_nz = (r, i, r * self.NT + i)  # the new accounts, row-major
         self.new_row = born[self.rec.row] if self.rec is not None else None
         if self.ledger is not None and r.size:
-            self.ledger.new(j, r, self.seg[r, i].astype(np.intp),
-                            self.tier[r, i].astype(np.intp), self.mrr[r, i])
+            f = self.new_nz[2]
+            self.ledger.new(j, r, self.seg.reshape(-1)[f].astype(np.intp),
+                            self.tier.reshape(-1)[f].astype(np.intp), self.mrr.reshape(-1)[f])
 
     def _recycle(self, m: int, j: int, count: np.ndarray) -> None:
         """Warm-up births in free slots; the batch's state of those slots starts afresh."""
-        r, i = self.give_birth_recycled(m, count, self.blk[:, j], self.used)
-        self.new_nz = (r, i)
+        r, i = self.give_birth_recycled(m, count, self.logo_pool, self.used,
+                                        first=self.logo_first[:, j])
+        flat = r * self.NT + i
+        self.new_nz = (r, i, flat)
         if r.size:
-            flat = r * self.NT + i
             for a, value in ((self.au_prev, 0.0), (self.nps_last, np.nan), (self.term_vol, 1.0),
                              (self.term_inv, 1.0), (self.term_con, 1.0)):
                 a.reshape(-1)[flat] = value
-            self.level.reshape(self.P, -1)[:, flat] = 0.0
-            self.last_fire.reshape(self.P, -1)[:, flat] = -UNBORN
+            every = (np.arange(self.P)[:, None] * (self.R * self.NT) + flat).reshape(-1)
+            self.level.reshape(-1)[every] = 0.0  # each play's cells of the slots
+            self.last_fire.reshape(-1)[every] = -UNBORN
+            self._ticket_head(flat)
         n = int(self.used.max()) if self.R else 0
         if n != self.n or r.size and (self.used != self._gap_used).any():
             self._streams.set_gap(self.used, n - self.used)  # each row draws for its slots
@@ -391,7 +375,7 @@ class _Batch(PlaySteps, AccountSlots):
         """Rows, slots and counts of the cells with failed tickets this month."""
         if self._fail_sparse is None:
             r, i = nonzero_2d(self.fail > 0)
-            self._fail_sparse = (r, i, self.fail[r, i].astype(np.int64))
+            self._fail_sparse = (r, i, take2(self.fail, r, i).astype(np.int64))
         return self._fail_sparse
 
     @property
@@ -399,6 +383,7 @@ class _Batch(PlaySteps, AccountSlots):
         """Relative change of active users on last month (0 without last month's users)."""
         if self._change is None:
             prev = self.au_prev[:, : self.n]
+            assert self.au is not None  # computed whenever a play reads the change
             with np.errstate(divide="ignore", invalid="ignore"):
                 self._change = np.where(prev > 0, self.au / prev - 1.0, 0.0)
         return self._change
@@ -408,52 +393,64 @@ class _Batch(PlaySteps, AccountSlots):
         """Churn, expansion and contraction, loyalty, books, then the month's carry-over."""
         n = self.n
         x = model.health_term(self.health[:, :n], out=self._work(0))  # health after plays
-        active = self.alive[:, :n] & (self.tenure >= 1)
+        active = self.alive[:, :n].copy()  # alive with tenure >= 1: all but this month's new
+        nr, ni, _ = self.new_nz
+        active.reshape(-1)[nr * n + ni] = False
         hm, em = model.play_multipliers(self.plays, self.level, self.level_on, n,
                                         hazard_out=self._work(5), expansion_out=self._work(6),
                                         tmp=self._work(1))
-        renew = self._renewals(active)
+        renew, renew_cells = self._renewals(active)
         in_term = active & self.annual[:, :n]
         months = None
         if self.fresh and self.j == 0:  # a term begun before: its months at this hazard
             months = (self.tenure - 1.0) % self.term_months[self.seg[:, :n]] + 1.0
-        vol, inv = self._churn(x, hm, active, renew, (in_term, months))
+        vol, inv = self._churn(x, hm, active, (renew, renew_cells), (in_term, months))
         churned = vol | inv
-        expand, contract = self._resize(x, em, active & ~churned, renew, (in_term, months))
+        survivors = np.greater(active, churned)  # active & ~churned
+        expand, contract = self._resize(x, em, survivors, (renew, renew_cells), (in_term, months))
         changed = self._reprice(expand, contract)
-        vr, vi = nonzero_2d(churned)
-        churned_before = self.mrr[vr, vi]  # churned accounts did not expand or contract
+        vr, vi, vf = nonzero_flat(churned, self.NT)
+        churned_before = self.mrr.reshape(-1)[vf]  # churned accounts did not expand or contract
         if self.ledger is not None and vr.size:  # booked by the tier before churning
-            self.ledger.churn(self.j, vr, self.seg[vr, vi].astype(np.intp),
-                              self.tier[vr, vi].astype(np.intp), churned_before)
+            self.ledger.churn(self.j, vr, self.seg.reshape(-1)[vf].astype(np.intp),
+                              self.tier.reshape(-1)[vf].astype(np.intp), churned_before)
         if vr.size:  # a churned account's MRR is 0 from this month
-            self.alive[vr, vi] = False
-            self.mrr[vr, vi] = 0.0
-            self.queue.cancel(vr, vi)
+            self.alive.reshape(-1)[vf] = False
+            self.mrr.reshape(-1)[vf] = 0.0
+            self.queue.cancel(vr, vi, flat=vf)
         if self.ledger is not None:
-            self._books(vr, vol[vr, vi], changed)
+            self._books(vr, take2(vol, vr, vi), changed)
         if self.rec is not None:
             self.rec.month_end(self, m, self.j, vol, inv)
         if self.need_au_prev:
             self.au_prev[:, :n] = self.au
         model.decay_effects(self.plays, self.level, self.level_on, n)
 
-    def _renewals(self, active: np.ndarray) -> np.ndarray:
-        """Annual contracts at the end of their term this month (tenure % term == 0)."""
+    def _renewals(self, active: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """Annual contracts at the end of their term this month (tenure % term == 0).
+
+        Returns the mask and its cells (row-major).
+        """
         annual = self.annual[:, : self.n]
-        if self.all_terms_12:
-            return self.anniv & annual
-        r, i = nonzero_2d(active & annual)
         renew = np.zeros(annual.shape, dtype=bool)
-        ok = self.tenure[r, i] % self.term_months[self.seg[r, i]] == 0
-        renew[r[ok], i[ok]] = True
-        return renew
+        if self.all_terms_12:  # the anniversaries of annual contracts
+            r, i, f = self.anniv_cells
+            r, i = select(self.annual.reshape(-1)[f], r, i)
+        else:
+            r, i = nonzero_2d(active & annual)
+            r, i = select(self.tenure[r, i] % self.term_months[self.seg[r, i]] == 0, r, i)
+        renew.reshape(-1)[r * self.n + i] = True
+        return renew, (r, i)
 
     def _churn(
-        self, x: np.ndarray, hm: np.ndarray | None, active: np.ndarray, renew: np.ndarray,
+        self, x: np.ndarray, hm: np.ndarray | None, active: np.ndarray,
+        renew: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]],
         term: tuple[np.ndarray, np.ndarray | None],
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Voluntary and involuntary churn of the month (masks); ``term``: in term, months."""
+        """Voluntary and involuntary churn of the month (masks).
+
+        ``renew``: the renewals' mask and cells; ``term``: in term, months.
+        """
         n = self.n
         annual = self.annual[:, :n]
         pv, q = model.churn_hazards(
@@ -461,16 +458,18 @@ class _Batch(PlaySteps, AccountSlots):
             self.sp["involuntary_rate"][:, :n], self.b.churn,
             cells=(self.seg[:, :n], self.tier[:, :n]), retention=self.rc, play_hazard=hm,
             member=self.member[:, :n], loyalty=self.sc.loyalty, out=self._work(2),
-            tmp=self._work(1),
+            tmp=self._work(1), at_most_one=self.hazard_at_most_one,
         )
         survival = (self.term_vol[:, :n], self.term_inv[:, :n])
         model.accumulate_term(survival, (pv, q), in_term=term[0], months=term[1],
                               tmp=self._work(1))
         return model.decide_churn(self._uniform("churn", n), pv, q, active=active,
-                                  annual=annual, renew=renew, survival=survival)
+                                  annual=annual, renew=renew[0], survival=survival,
+                                  renew_cells=renew[1], tmp=self._work(1))
 
     def _resize(
-        self, x: np.ndarray, em: np.ndarray | None, survivors: np.ndarray, renew: np.ndarray,
+        self, x: np.ndarray, em: np.ndarray | None, survivors: np.ndarray,
+        renew: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]],
         term: tuple[np.ndarray, np.ndarray | None],
     ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
         """Expand or contract the survivors' seats; returns the cells of each."""
@@ -485,10 +484,15 @@ class _Batch(PlaySteps, AccountSlots):
                               months=term[1], tmp=self._work(1))
         exp_, con = model.decide_resize(self._uniform("expansion", n), pe, pc,
                                         survivors=survivors, annual=self.annual[:, :n],
-                                        renewal=renew, term=self.term_con[:, :n])
+                                        renewal=renew[0], term=self.term_con[:, :n],
+                                        renewal_cells=renew[1])
         expand, contract = nonzero_2d(exp_), nonzero_2d(con)
         model.resize_seats(self.seats, expand, contract, sp["expansion_size"],
                            sp["contraction_size"])
+        changed = np.concatenate([expand[0], contract[0]]) * self.NT
+        changed += np.concatenate([expand[1], contract[1]])
+        if changed.size:
+            self._ticket_head(changed)
         return expand, contract
 
     def _reprice(
@@ -506,10 +510,10 @@ class _Batch(PlaySteps, AccountSlots):
             if lo.discount:  # a resized account may join too: count each account once
                 flat = np.unique(np.concatenate([ch_r, jr]) * self.NT + np.concatenate([ch_i, ji]))
                 ch_r, ch_i = np.divmod(flat, self.NT)
-        before = self.mrr[ch_r, ch_i]
+        before = take2(self.mrr, ch_r, ch_i)
         model.reprice(self.mrr, (ch_r, ch_i), seats=self.seats, price=self.price,
                       member=self.member, loyalty=lo)
-        return ch_r, ch_i, self.mrr[ch_r, ch_i] - before
+        return ch_r, ch_i, take2(self.mrr, ch_r, ch_i) - before
 
     def _books(
         self, vr: np.ndarray, is_vol: np.ndarray, changed: tuple[np.ndarray, ...]
@@ -519,8 +523,8 @@ class _Batch(PlaySteps, AccountSlots):
         assert lg is not None
         ch_r, ch_i, d = changed
         if ch_r.size:
-            lg.resize(j, ch_r, self.seg[ch_r, ch_i].astype(np.intp),
-                      self.tier[ch_r, ch_i].astype(np.intp), d)
+            lg.resize(j, ch_r, take2(self.seg, ch_r, ch_i).astype(np.intp),
+                      take2(self.tier, ch_r, ch_i).astype(np.intp), d)
         lg.close(j)
         for k in _FROM_SEGMENTS:
             om[k][:, j] = lg.segments[k][:, j].sum(axis=1)

@@ -174,9 +174,10 @@ def hand_over(batch: Any) -> Carry:
     width = int(count.max()) if count.size else 0
     order = np.argsort(~alive, axis=1, kind="stable")[:, :width]
     pad = np.arange(width)[None, :] >= count[:, None]
+    flat = order + (np.arange(order.shape[0]) * batch.NT)[:, None]  # into (R, NT) arrays
 
-    def take(a: np.ndarray) -> np.ndarray:
-        return np.take_along_axis(a[:, :n], order, axis=1)
+    def take(a: np.ndarray) -> np.ndarray:  # np.take_along_axis(a[:, :n], order, axis=1)
+        return a.reshape(-1)[flat]
 
     slots = {k: take(getattr(batch, k)) for k in ACCOUNT_STATE + BATCH_STATE}
     slots["acq"][pad] = UNBORN

@@ -103,9 +103,13 @@ from cs_sim.sim.numerics import (
     count_rows,
     nonzero_2d,
     norm_ppf,
+    poisson_head,
     poisson_ppf,
     poisson_ppf_dense,
-    sigmoid_,
+    poisson_ppf_head,
+    put2,
+    sigmoid_neg_,
+    take2,
 )
 from cs_sim.sim.plays import CompiledPlay
 from cs_sim.sim.rng import to_uniform
@@ -123,14 +127,15 @@ __all__ = [
     "accumulate_term", "active_users", "book_costs", "book_voice",
     "champion_left", "churn_hazards", "cooled_down", "decay_effects", "decide_churn",
     "decide_resize", "deliver_effect", "due_by_schedule", "eligible",
-    "expansion_probabilities", "failed_tickets", "health_term", "join_loyalty",
-    "logistic_shock", "new_logos", "nps_survey", "play_multipliers", "reprice", "resize_seats",
-    "update_health", "wait_factor",
+    "expansion_probabilities", "failed_tickets", "failed_tickets_kept", "health_term",
+    "join_loyalty", "logistic_shock", "new_logos", "nps_survey", "play_multipliers", "reprice",
+    "resize_seats", "ticket_head", "update_health", "wait_factor",
 ]
 
 _LOGISTIC_SCALE = math.sqrt(3.0) / math.pi
 _ONE_MINUS = np.float32(1.0 - 2.0**-24)
 Cells = tuple[np.ndarray, np.ndarray]  # rows and slots of some cells
+FlatCells = tuple[np.ndarray, np.ndarray, np.ndarray]  # ... and flat indices r * N + i
 
 
 # ------------------------------------------------------------------------ acquisition
@@ -173,7 +178,8 @@ def health_term(h: np.ndarray, *, out: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------ usage
 def logistic_shock(u: np.ndarray, *, out: np.ndarray) -> np.ndarray:
     """``ε = ln(u / (1 - u)) * √3 / π``: logistic with unit variance (``u`` is clamped below 1)."""
-    np.minimum(u, _ONE_MINUS, out=u)  # k = 2**24 - 1 rounds up to 1.0 after the shift
+    if u.max() >= 1.0:  # k = 2**24 - 1 rounds up to 1.0 after the shift (rare: check first)
+        np.minimum(u, _ONE_MINUS, out=u)
     np.subtract(1.0, u, out=out)
     np.divide(u, out, out=out)
     np.log(out, out=out)
@@ -183,23 +189,28 @@ def logistic_shock(u: np.ndarray, *, out: np.ndarray) -> np.ndarray:
 
 def active_users(
     x: np.ndarray, eps: np.ndarray, seats: np.ndarray, alive: np.ndarray, intercept: np.ndarray,
-    params: UsageParams, *, share_out: np.ndarray, users_out: np.ndarray, tmp: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    params: UsageParams, *, share_out: np.ndarray, users_out: np.ndarray | None,
+    tmp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
     """``share = σ(intercept + health_slope x + noise_sd ε)``, ``users = round(seats share)``.
 
     Returns
     -------
     share, users : ndarray
-        ``share_out`` and ``users_out`` (users 0 for dead slots).
+        ``share_out`` and ``users_out`` (users 0 for dead slots; None without
+        ``users_out``: nothing in the dynamics reads them unless a play looks at the
+        change of usage).
     """
-    v = share_out
-    np.multiply(x, params.health_slope, out=v)
-    v += intercept
+    w = share_out  # the negated argument, -v (each term negated exactly)
+    np.multiply(x, -params.health_slope, out=w)
+    w -= intercept
     if params.noise_sd:
         np.multiply(eps, params.noise_sd, out=tmp)
-        v += tmp
-    share = sigmoid_(v)
+        w -= tmp
+    share = sigmoid_neg_(w)
     users = users_out
+    if users is None:
+        return share, None
     np.multiply(seats, share, out=users)
     np.rint(users, out=users)
     users *= alive
@@ -218,6 +229,30 @@ def failed_tickets(
     np.multiply(fail_rate, seats, out=lam)
     lam *= alive
     return poisson_ppf_dense(u, lam, w1, w2)
+
+
+def ticket_head(
+    fail_rate: np.ndarray, seats: np.ndarray, *, lam: np.ndarray, p0: np.ndarray,
+    cdf1: np.ndarray
+) -> None:
+    """Slots' ``λ = fail_rate * seats`` (float32), Poisson ``P(0)`` and ``P(X <= 1)``.
+
+    Kept per slot by the engine (updated where seats change) for
+    :func:`failed_tickets_kept`; 2-D, or 1-D for a few slots (the same numbers).
+    """
+    np.multiply(fail_rate, seats, out=lam)
+    poisson_head(lam, p0=p0, cdf1=cdf1)
+
+
+def failed_tickets_kept(
+    u: np.ndarray, alive: np.ndarray, head: tuple[np.ndarray, np.ndarray, np.ndarray], *,
+    out: np.ndarray, scratch: np.ndarray,
+) -> np.ndarray:
+    """:func:`failed_tickets` from the slots' kept ``(λ, P(0), P(X <= 1))`` (:func:`ticket_head`).
+
+    ``out`` (int16) receives the counts (0 for dead slots); ``scratch`` is boolean.
+    """
+    return poisson_ppf_head(u, *head, alive, out=out, scratch=scratch)
 
 
 # ---------------------------------------------------------------------------- events
@@ -250,10 +285,11 @@ def nps_survey(
     resp = words < below
     resp &= alive
     rr, ii = nonzero_2d(resp)
-    z = norm_ppf(to_uniform(words[rr, ii]) / params.nps_response_rate) if rr.size else np.zeros(0)
+    z = (norm_ppf(to_uniform(take2(words, rr, ii)) / params.nps_response_rate) if rr.size
+         else np.zeros(0))
+    x_r = take2(x, rr, ii)
     score = np.clip(
-        np.rint(params.nps_intercept + params.nps_health_slope * x[rr, ii]
-                + params.nps_noise_sd * z),
+        np.rint(params.nps_intercept + params.nps_health_slope * x_r + params.nps_noise_sd * z),
         0.0, 10.0,
     )
     return rr, ii, score
@@ -294,16 +330,28 @@ def cooled_down(month: int, last_fire: np.ndarray, cooldown: int) -> np.ndarray:
     return (month - last_fire) >= max(cooldown, 1)
 
 
+def _gather(cells: Cells | FlatCells) -> Callable[[np.ndarray], np.ndarray]:
+    """``a -> a[r, i]``; by flat index ``f = r * a.shape[1] + i`` (C-contiguous ``a``,
+    several times faster) when the cells are ``(r, i, f)``."""
+    if len(cells) == 3:
+        return lambda a: a.reshape(-1)[cells[2]]
+    return lambda a: a[cells[0], cells[1]]
+
+
 def eligible(
-    cells: Cells, *, alive: np.ndarray, tier: np.ndarray, seg: np.ndarray,
+    cells: Cells | FlatCells, *, alive: np.ndarray, tier: np.ndarray, seg: np.ndarray,
     tier_mask: np.ndarray, seg_mask: np.ndarray, pending: np.ndarray,
 ) -> np.ndarray:
-    """Alive, in an eligible tier and segment, and no request of the play queued."""
-    r, i = cells
-    ok = alive[r, i] & tier_mask[tier[r, i]]
-    ok &= pending[r, i] == NO_REQUEST
+    """Alive, in an eligible tier and segment, and no request of the play queued.
+
+    ``cells``: ``(r, i)``, or ``(r, i, f)`` with flat indices into the (C-contiguous,
+    equally wide) arrays.
+    """
+    at = _gather(cells)
+    ok = at(alive) & tier_mask[at(tier)]
+    ok &= at(pending) == NO_REQUEST
     if not seg_mask.all():
-        ok &= seg_mask[seg[r, i]]
+        ok &= seg_mask[at(seg)]
     return ok
 
 
@@ -313,13 +361,23 @@ def wait_factor(wait_decay: np.ndarray | float, wait: np.ndarray) -> np.ndarray:
 
 
 def deliver_effect(
-    health: np.ndarray, level: np.ndarray, cells: Cells, play: CompiledPlay, wf: np.ndarray
+    health: np.ndarray, level: np.ndarray, cells: Cells | FlatCells, play: CompiledPlay,
+    wf: np.ndarray
 ) -> None:
     """Delivery at wait factor ``w``: ``h = clip(h + effect.health w, 0, 100)``, ``L = max(L, w)``.
 
     ``level`` is the play's ``(R, N)`` effect level; both arrays change in place.
+    ``cells``: ``(r, i)``, or ``(r, i, f)`` with flat indices (C-contiguous arrays).
     """
-    r, i = cells
+    if len(cells) == 3:
+        f = cells[2]
+        if play.health:
+            hf = health.reshape(-1)
+            hf[f] = np.clip(hf[f] + play.health * wf, 0.0, 100.0)
+        lf = level.reshape(-1)
+        lf[f] = np.maximum(lf[f], wf)
+        return
+    r, i = cells[0], cells[1]
     if play.health:
         health[r, i] = np.clip(health[r, i] + play.health * wf, 0.0, 100.0)
     level[r, i] = np.maximum(level[r, i], wf)
@@ -376,7 +434,7 @@ def churn_hazards(
     x: np.ndarray, tenure: np.ndarray, intercept: np.ndarray, involuntary_rate: np.ndarray,
     params: ChurnParams, *, cells: Cells, retention: dict[str, np.ndarray | None],
     play_hazard: np.ndarray | None, member: np.ndarray, loyalty: Loyalty, out: np.ndarray,
-    tmp: np.ndarray
+    tmp: np.ndarray, at_most_one: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Monthly hazards: voluntary ``p`` (capped at 1) and involuntary ``q``.
 
@@ -400,20 +458,24 @@ def churn_hazards(
     loyalty : Loyalty
     out, tmp : ndarray
         ``out`` receives ``p``.
+    at_most_one : bool
+        The caller knows that no multiplier exceeds 1 (then ``p <= 1`` already: a
+        logistic times factors in ``(0, 1]``, each rounded product too), so the cap
+        is skipped.
     """
     seg, tier = cells
-    pv = out
-    np.multiply(x, params.health_slope, out=pv)
-    pv += intercept
+    pv = out  # first the negated argument (each term negated exactly), then p
+    np.multiply(x, -params.health_slope, out=pv)
+    pv -= intercept
     if params.early_life and params.early_life_months > 0:
         np.less(tenure, params.early_life_months, out=tmp)
         tmp *= params.early_life
-        pv += tmp
+        pv -= tmp
     if params.tenure_slope:
-        np.minimum(tenure, 36.0, out=tmp)
+        np.clip(tenure, -np.inf, 36.0, out=tmp)  # min(tenure, 36); clip is faster
         tmp *= params.tenure_slope / 12.0
-        pv += tmp
-    sigmoid_(pv)
+        pv -= tmp
+    sigmoid_neg_(pv)
     if play_hazard is not None:
         pv *= play_hazard
     if retention["voluntary_churn"] is not None:
@@ -424,7 +486,8 @@ def churn_hazards(
     if loyalty.enabled and loyalty.hazard_multiplier != 1.0:
         mr, mi = nonzero_2d(member)
         pv[mr, mi] *= loyalty.hazard_multiplier
-    np.minimum(pv, 1.0, out=pv)
+    if not at_most_one:
+        np.clip(pv, -np.inf, 1.0, out=pv)  # min(p, 1)
     q = involuntary_rate
     if retention["involuntary_churn"] is not None:
         q = np.minimum(q * retention["involuntary_churn"][seg, tier], 1.0)
@@ -454,8 +517,9 @@ def accumulate_term(
     tmp : ndarray
         Scratch.
     """
+    weight = in_term.astype(tmp.dtype)  # 0 or 1: a float factor multiplies faster than a mask
     for s, p in zip(survival, hazards, strict=True):
-        np.multiply(p, in_term, out=tmp)  # 1 - p in the term, 1 elsewhere (faster than where=)
+        np.multiply(p, weight, out=tmp)  # 1 - p in the term, 1 elsewhere (faster than where=)
         np.subtract(1.0, tmp, out=tmp)
         if months is not None:
             np.power(tmp, months, out=tmp)
@@ -464,34 +528,36 @@ def accumulate_term(
 
 def decide_churn(
     u: np.ndarray, pv: np.ndarray, q: np.ndarray, *, active: np.ndarray, annual: np.ndarray,
-    renew: np.ndarray, survival: Sequence[np.ndarray]
+    renew: np.ndarray, survival: Sequence[np.ndarray], renew_cells: Cells | None = None,
+    tmp: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Voluntary if ``u < p``, else involuntary if ``u >= 1 - q``, for accounts that decide.
 
     Monthly contracts (``active & ~annual``) decide every month; annual ones only at
     renewal (``renew``), on the term's accumulated hazards ``1 - S`` and ``1 - S_q``
     (``survival``, from :func:`accumulate_term`, which then restart at 1 for the next
-    term). ``pv`` changes in place, ``q`` does not.
+    term). ``pv`` changes in place, ``q`` does not. ``renew_cells`` are the cells of
+    ``renew`` when the caller has them; ``tmp`` (optional scratch) receives ``1 - q``.
 
     Returns
     -------
     voluntary, involuntary : ndarray of bool
     """
-    decide = active & ~annual
-    rn_r, rn_i = nonzero_2d(renew)
+    decide = np.greater(active, annual)  # active & ~annual
+    rn_r, rn_i = nonzero_2d(renew) if renew_cells is None else renew_cells
+    threshold = np.subtract(1.0, q, out=tmp)  # 1 - q
     if rn_r.size:
         sv, sq = survival
-        decide[rn_r, rn_i] = True
-        pv[rn_r, rn_i] = 1.0 - sv[rn_r, rn_i]
-        q = q.copy()  # it may be a view of the per-slot parameters
-        q[rn_r, rn_i] = 1.0 - sq[rn_r, rn_i]
-        sv[rn_r, rn_i] = 1.0
-        sq[rn_r, rn_i] = 1.0
+        decide |= renew
+        put2(pv, rn_r, rn_i, 1.0 - take2(sv, rn_r, rn_i))
+        put2(threshold, rn_r, rn_i, 1.0 - (1.0 - take2(sq, rn_r, rn_i)))  # 1 - q, q = 1 - S_q
+        put2(sv, rn_r, rn_i, 1.0)
+        put2(sq, rn_r, rn_i, 1.0)
     vol = u < pv
     vol &= decide
-    inv = u >= 1.0 - q
+    inv = u >= threshold
     inv &= decide
-    inv &= ~vol
+    np.greater(inv, vol, out=inv)  # inv & ~vol
     return vol, inv
 
 
@@ -507,18 +573,18 @@ def expansion_probabilities(
     ``(seg, tier)`` codes for the ``retention`` tables.
     """
     seg, tier = cells
-    pe = pe_out
-    np.multiply(x, params.expansion_health_slope, out=pe)
-    pe += intercepts[0]
-    sigmoid_(pe)
+    pe = pe_out  # the negated arguments first (each term negated exactly)
+    np.multiply(x, -params.expansion_health_slope, out=pe)
+    pe -= intercepts[0]
+    sigmoid_neg_(pe)
     if play_expansion is not None:
         pe *= play_expansion
     if retention["expansion"] is not None:
         pe *= retention["expansion"][seg, tier]
     pc = pc_out
-    np.multiply(x, params.contraction_health_slope, out=pc)
-    pc += intercepts[1]
-    sigmoid_(pc)
+    np.multiply(x, -params.contraction_health_slope, out=pc)
+    pc -= intercepts[1]
+    sigmoid_neg_(pc)
     if retention["contraction"] is not None:
         pc *= retention["contraction"][seg, tier]
     return pe, pc
@@ -526,29 +592,30 @@ def expansion_probabilities(
 
 def decide_resize(
     u: np.ndarray, pe: np.ndarray, pc: np.ndarray, *, survivors: np.ndarray, annual: np.ndarray,
-    renewal: np.ndarray, term: np.ndarray
+    renewal: np.ndarray, term: np.ndarray, renewal_cells: Cells | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Expansion if ``u < pe``, else contraction if ``u >= 1 - pc`` (``pc`` is overwritten).
 
     Annual contracts contract only at renewal, with the contraction hazard accumulated
     over the term, ``1 - S_c`` (``term``, from :func:`accumulate_term`, which restarts
-    at 1 for the next term).
+    at 1 for the next term). ``renewal_cells`` are the cells of ``renewal`` when the
+    caller has them.
 
     Returns
     -------
     expand, contract : ndarray of bool
     """
-    rn_r, rn_i = nonzero_2d(renewal)
+    rn_r, rn_i = nonzero_2d(renewal) if renewal_cells is None else renewal_cells
     if rn_r.size:
-        pc[rn_r, rn_i] = 1.0 - term[rn_r, rn_i]
-        term[rn_r, rn_i] = 1.0
+        put2(pc, rn_r, rn_i, 1.0 - take2(term, rn_r, rn_i))
+        put2(term, rn_r, rn_i, 1.0)
     exp_ = u < pe
     exp_ &= survivors
     np.subtract(1.0, pc, out=pc)
     con = u >= pc
     con &= survivors
-    con &= ~exp_
-    con &= ~annual | renewal
+    np.greater(con, exp_, out=con)  # con & ~exp_
+    con &= np.greater_equal(renewal, annual)  # ~annual | renewal
     return exp_, con
 
 
@@ -560,11 +627,12 @@ def resize_seats(
     er, ei = expand
     cr, ci = contract
     if er.size:
-        seats[er, ei] = np.ceil(seats[er, ei] * (1.0 + expansion_size[er, ei]) - 1e-9)
+        put2(seats, er, ei,
+             np.ceil(take2(seats, er, ei) * (1.0 + take2(expansion_size, er, ei)) - 1e-9))
     if cr.size:
-        seats[cr, ci] = np.maximum(
-            1.0, np.floor(seats[cr, ci] * (1.0 - contraction_size[cr, ci]) + 1e-9)
-        )
+        put2(seats, cr, ci, np.maximum(
+            1.0, np.floor(take2(seats, cr, ci) * (1.0 - take2(contraction_size, cr, ci)) + 1e-9)
+        ))
 
 
 # ---------------------------------------------------------------------------- loyalty
@@ -573,7 +641,7 @@ def join_loyalty(
 ) -> Cells:
     """Survey promoters (score >= ``join_min_score``) join; returns the new members' cells."""
     rr, ii, score = answers
-    join = (score >= loyalty.join_min_score) & ~member[rr, ii]
+    join = (score >= loyalty.join_min_score) & ~take2(member, rr, ii)
     member[rr[join], ii[join]] = True
     return rr[join], ii[join]
 
@@ -585,8 +653,8 @@ def reprice(
     """``MRR = seats * price_per_seat * (1 - discount * member)`` on ``cells``."""
     r, i = cells
     if r.size:
-        disc = 1.0 - loyalty.discount * member[r, i] if loyalty.enabled else 1.0
-        mrr[r, i] = seats[r, i] * price[r, i] * disc
+        disc = 1.0 - loyalty.discount * take2(member, r, i) if loyalty.enabled else 1.0
+        put2(mrr, r, i, take2(seats, r, i) * take2(price, r, i) * disc)
 
 
 # ------------------------------------------------------------------------------ books

@@ -16,11 +16,14 @@ from typing import Any
 import numpy as np
 
 from cs_sim.sim import model
-from cs_sim.sim.numerics import nonzero_2d
+from cs_sim.sim.numerics import nonzero_flat, select
 from cs_sim.sim.plays import CompiledPlay, condition_mask
 from cs_sim.sim.rng import to_uniform
 
 __all__ = ["PlaySteps"]
+
+#: rows, slots and flat indices ``r * NT + i`` of some cells (see the engine's batch)
+Cells = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 class _LazyMetrics:
@@ -39,7 +42,9 @@ class PlaySteps:
 
     # the batch provides these (see cs_sim.sim.engine._Batch)
     plays: list[CompiledPlay]
+    warm: bool
     R: int
+    NT: int
     n: int
     j: int
     m: int
@@ -71,49 +76,53 @@ class PlaySteps:
             return self.fail
         raise AssertionError(name)  # pragma: no cover
 
-    def _event(self, p: CompiledPlay) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and slots where the play's event happened this month."""
+    def _event(self, p: CompiledPlay) -> Cells:
+        """Rows, slots and flat indices where the play's event happened this month."""
         if p.event == "new_account":
             return self.new_nz
         if p.event == "champion_left":
             return self.champ_nz
         if p.event == "usage_drop":
             assert p.threshold is not None
-            return nonzero_2d(self.change <= -p.threshold)
+            return nonzero_flat(self.change <= -p.threshold, self.NT)
         if p.event == "support_failure":
             fr, fi, fk = self.fail_sparse
             hit = fk >= (p.threshold or 1.0)
-            return fr[hit], fi[hit]
+            r, i = select(hit, fr, fi)
+            return r, i, r * self.NT + i
         if p.event == "detractor":
             rr, ii, score = self.resp
             hit = score <= (p.threshold if p.threshold is not None else 6.0)
-            return rr[hit], ii[hit]
+            r, i = select(hit, rr, ii)
+            return r, i, r * self.NT + i
         raise AssertionError(p.event)  # pragma: no cover
 
     def _in_tiers(self, k: int) -> np.ndarray:
         """Dense mask of alive accounts in the tiers eligible for play ``k``."""
         tier = self.tier[:, : self.n]
+        alive = self.alive[:, : self.n]
         mask = self.tier_mask[k]
-        out = self.alive[:, : self.n].copy()
         if mask.all():
-            return out
-        elig = np.zeros(out.shape, dtype=bool)
-        for t in np.flatnonzero(mask):
-            elig |= tier == t
-        out &= elig
+            return alive
+        ts = np.flatnonzero(mask)
+        out = np.equal(tier, ts[0])
+        for t in ts[1:]:
+            out |= tier == t
+        out &= alive
         return out
 
-    def _due(self, k: int, p: CompiledPlay, m: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and slots where play ``k`` is due this month (before reach and eligibility)."""
+    def _due(self, k: int, p: CompiledPlay, m: int) -> Cells:
+        """Cells where play ``k`` is due this month (before reach and eligibility)."""
         if p.kind == "time":  # candidates by tier first (cheap compares), then cadence
-            r, i = nonzero_2d(self._in_tiers(k))
-            ok = model.due_by_schedule(m - self.acq[r, i], p.every, p.offset)
+            r, i, f = nonzero_flat(self._in_tiers(k), self.NT)
+            ok = model.due_by_schedule(m - self.acq.reshape(-1)[f], p.every, p.offset)
         elif p.kind == "data":
-            r, i = nonzero_2d(condition_mask(p.conditions, _LazyMetrics(self), (self.R, self.n)))
-            ok = model.cooled_down(m, self.last_fire[k, r, i], p.cooldown)
+            r, i, f = nonzero_flat(
+                condition_mask(p.conditions, _LazyMetrics(self), (self.R, self.n)), self.NT)
+            ok = model.cooled_down(m, self.last_fire[k].reshape(-1)[f], p.cooldown)
         else:
             return self._event(p)
-        return r[ok], i[ok]
+        return select(ok, r, i, f)  # type: ignore[return-value]
 
     def _plays(self, m: int) -> None:
         """Requests of every play: due, reached, eligible; automated work is delivered."""
@@ -127,31 +136,37 @@ class PlaySteps:
                 if stream is not None:  # fixed consumption, started or not
                     stream.words(self.n)
                 continue
-            r, i = self._due(k, p, m)
+            r, i, f = self._due(k, p, m)
             if stream is not None:  # fixed consumption: a uniform for every slot, every month
                 ok = to_uniform(stream.words(self.n)[r, i]) < p.reach
-                r, i = r[ok], i[ok]
+                r, i, f = select(ok, r, i, f)
             if r.size == 0:
                 continue
-            ok = model.eligible((r, i), alive=self.alive, tier=self.tier, seg=self.seg,
+            ok = model.eligible((r, i, f), alive=self.alive, tier=self.tier, seg=self.seg,
                                 tier_mask=self.tier_mask[k], seg_mask=self.seg_mask[k],
                                 pending=self.queue.since[k])
-            r, i = r[ok], i[ok]
+            r, i, f = select(ok, r, i, f)
             if r.size:
-                self._request(k, m, r, i)
+                self._request(k, m, (r, i, f))
 
-    def _request(self, k: int, m: int, r: np.ndarray, i: np.ndarray) -> None:
-        """Play ``k`` requested for the cells ``(r, i)``: deliver automated work, queue CSM work."""
+    def _request(self, k: int, m: int, cells: Cells) -> None:
+        """Play ``k`` requested for ``cells``: deliver automated work, queue CSM work."""
+        r, i, f = cells
         if self.plays[k].kind == "data":
-            self.last_fire[k, r, i] = m
-        self.out_p["requested"][:, self.j, k] += np.bincount(r, minlength=self.R)
-        auto = self.queue.hours_u[k][self.tier[r, i]] == 0
+            self.last_fire[k].reshape(-1)[f] = m
+        if not self.warm:
+            self.out_p["requested"][:, self.j, k] += np.bincount(r, minlength=self.R)
+        auto = self.queue.hours_u[k][self.tier.reshape(-1)[f]] == 0
+        if auto.all():
+            self._deliver(k, m, cells, np.ones(r.size), np.zeros(r.size))
+            return
         if auto.any():
             na = int(auto.sum())
-            self._deliver(k, m, r[auto], i[auto], np.ones(na), np.zeros(na))
-        q = ~auto
-        if q.any():
-            self.queue.add(k, r[q], i[q], m)
+            self._deliver(k, m, select(auto, r, i, f), np.ones(na),  # type: ignore[arg-type]
+                          np.zeros(na))
+            q = ~auto
+            r, i, f = select(q, r, i, f)
+        self.queue.add(k, r, i, m, flat=f)
 
     # ------------------------------------------------------------------ capacity
     def serve(self, t: int, m: int) -> None:
@@ -159,24 +174,34 @@ class PlaySteps:
         books = self.ledger is not None
         k, r, i, wait, w_months = self.queue.serve(
             t, m, self.out_t, self.out_p, col=self.j, seg=self.seg if books else None,
-            segments=self.ledger.segments if self.ledger is not None else None)
+            segments=self.ledger.segments if self.ledger is not None else None,
+            books=not self.warm)
+        if k.size == 0:
+            return
         wf = model.wait_factor(self.wait_decay[k], wait)
-        for kk in np.unique(k):
+        f = r * self.NT + i
+        kinds = np.unique(k)
+        if kinds.size == 1:
+            self._deliver(int(kinds[0]), m, (r, i, f), wf, w_months)
+            return
+        for kk in kinds:
             sel = k == kk
-            self._deliver(int(kk), m, r[sel], i[sel], wf[sel], w_months[sel])
+            self._deliver(int(kk), m, (r[sel], i[sel], f[sel]), wf[sel], w_months[sel])
 
     def _deliver(
-        self, k: int, m: int, r: np.ndarray, i: np.ndarray, wf: np.ndarray, wait: np.ndarray
+        self, k: int, m: int, cells: Cells, wf: np.ndarray, wait: np.ndarray
     ) -> None:
         p, j = self.plays[k], self.j
-        model.deliver_effect(self.health, self.level[k], (r, i), p, wf)
+        r, i, f = cells
+        model.deliver_effect(self.health, self.level[k], cells, p, wf)
         self.level_on[k] = True
-        cnt = np.bincount(r, minlength=self.R)
-        self.out_p["delivered"][:, j, k] += cnt
-        self.out_p["cost"][:, j, k] += cnt * p.cost
+        if not self.warm:
+            cnt = np.bincount(r, minlength=self.R)
+            self.out_p["delivered"][:, j, k] += cnt
+            self.out_p["cost"][:, j, k] += cnt * p.cost
         if self.ledger is not None:
-            self.ledger.deliveries(j, r, self.seg[r, i].astype(np.intp),
-                                   self.tier[r, i].astype(np.intp), p.cost)
+            self.ledger.deliveries(j, r, self.seg.reshape(-1)[f].astype(np.intp),
+                                   self.tier.reshape(-1)[f].astype(np.intp), p.cost)
         if self.rec is not None:
             sel = r == self.rec.row
             if sel.any():

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from cs_sim.errors import ScenarioError
-from cs_sim.sim.numerics import norm_ppf
+from cs_sim.sim.numerics import norm_ppf, select
 from cs_sim.sim.plays import OPERATORS
 from cs_sim.sim.rng import component_generators
 from cs_sim.sim.scenario import Scenario, TierCondition
@@ -37,6 +37,7 @@ __all__ = [
     "AccountSlots",
     "Layout",
     "StartingPopulation",
+    "born_logo_accounts",
     "default_layout",
     "draw_accounts",
     "initial_population",
@@ -45,6 +46,7 @@ __all__ = [
     "slot_parameter_tables",
     "starting_population",
     "synthetic_population",
+    "tier_inputs",
     "tier_of",
 ]
 
@@ -224,6 +226,26 @@ def new_logo_accounts(
     return _new_logo_attributes(scenario, u)
 
 
+def born_logo_accounts(
+    scenario: Scenario, acquisition: np.ndarray, per_month: int, count: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """:func:`new_logo_accounts` of the slots that will be born only (``count`` known).
+
+    ``count`` is ``(R, months)`` new logos; returns 1-D attributes of the born, in
+    ``(row, month, slot)`` order, and ``(R, months)`` the index of each row's and month's
+    first (the same values, per account, as the full table).
+    """
+    R, H = count.shape  # noqa: N806 (replications, months)
+    K = per_month  # noqa: N806
+    c = count.reshape(-1)
+    first = np.cumsum(c) - c
+    blk = np.repeat(np.arange(R * H), c)  # (row, month) of each account
+    k = np.arange(blk.size) - first[blk]
+    flat = acquisition.reshape(R * H, -1)
+    u = np.stack([flat[blk, 1 + j * K + k] for j in range(4)])
+    return _new_logo_attributes(scenario, u), first.reshape(R, H)
+
+
 def _new_logo_attributes(scenario: Scenario, u: np.ndarray) -> dict[str, np.ndarray]:
     """New logos' attributes from their four uniforms each (``u``: ``(4, ...)``)."""
     acq, names = scenario.acquisition, scenario.segment_names()
@@ -259,7 +281,7 @@ def starting_population(
     StartingPopulation
     """
     if scenario.population.source != "dataset":
-        gens = [component_generators(seed, r)["population"] for r in reps]
+        gens = [component_generators(seed, r, ("population",))["population"] for r in reps]
         return synthetic_population(scenario, gens)
     if dataset is None:
         if scenario.population.dataset is None:
@@ -277,16 +299,19 @@ def starting_population(
 def tier_of(
     scenario: Scenario,
     *,
-    mrr: np.ndarray,
-    employees: np.ndarray,
-    seats: np.ndarray,
     seg: np.ndarray,
-    health: np.ndarray,
-    annual: np.ndarray,
+    mrr: np.ndarray | None = None,
+    employees: np.ndarray | None = None,
+    seats: np.ndarray | None = None,
+    health: np.ndarray | None = None,
+    annual: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Tier index of each account: the first tier whose rule holds (ARR = 12 MRR)."""
+    """Tier index of each account: the first tier whose rule holds (ARR = 12 MRR).
+
+    Only the attributes the tier rules use are needed (:func:`tier_inputs`).
+    """
     values = {
-        "arr": 12.0 * mrr,
+        "arr": None if mrr is None else 12.0 * mrr,
         "mrr": mrr,
         "employees": employees,
         "seats": seats,
@@ -297,12 +322,24 @@ def tier_of(
     )
 
 
+#: the slot array each tier-rule attribute reads
+_TIER_INPUT = {"arr": "mrr", "mrr": "mrr", "employees": "employees", "seats": "seats",
+               "health": "health", "contract": "annual"}
+
+
+def tier_inputs(scenario: Scenario) -> tuple[str, ...]:
+    """The :func:`tier_of` arguments (besides ``seg``) that the scenario's tier rules read."""
+    used = {_TIER_INPUT[c.attribute] for t in scenario.tiers for c in t.rule
+            if c.attribute in _TIER_INPUT}
+    return tuple(sorted(used))
+
+
 def _first_match(
     rules: list[list[TierCondition]],
     seg_names: list[str],
-    values: dict[str, np.ndarray],
+    values: dict[str, np.ndarray | None],
     seg: np.ndarray,
-    annual: np.ndarray,
+    annual: np.ndarray | None,
 ) -> np.ndarray:
     """Index of the first rule that holds (an empty rule holds; default the last)."""
     out = np.full(seg.shape, len(rules) - 1, dtype=np.intp)
@@ -319,6 +356,7 @@ def _first_match(
                     codes = [seg_names.index(str(w)) for w in wanted]
                     hit = np.isin(seg, codes)
                 else:
+                    assert annual is not None
                     hit = np.zeros(seg.shape, dtype=bool)
                     for w in wanted:
                         hit |= annual if w == "annual" else ~annual
@@ -540,10 +578,28 @@ class AccountSlots:
             )
         self.mrr_initial = self.mrr[sl].copy()
 
-    def place_new_logos(self, acquisition: np.ndarray) -> None:
-        """Attributes of every new-logo slot (:func:`new_logo_accounts`); unborn until born."""
+    def place_new_logos(self, acquisition: np.ndarray, count: np.ndarray | None = None) -> None:
+        """Attributes of every new-logo slot (:func:`new_logo_accounts`); unborn until born.
+
+        With ``count`` (``(R, months)`` new logos, when known in advance), only the slots
+        that will be born get them: the others stay dead, with default attributes.
+        """
         L, K = self.L, self.L.per_month  # noqa: N806 (layout, block)
         if K == 0:
+            return
+        if count is not None:
+            attrs, first = born_logo_accounts(self.sc, acquisition, K, count)
+            R, H = count.shape  # noqa: N806 (replications, months)
+            c = count.reshape(-1)
+            blk = np.repeat(np.arange(R * H), c)
+            k = np.arange(blk.size) - first.reshape(-1)[blk]
+            r, j = np.divmod(blk, H)
+            flat = r * self.alive.shape[1] + L.n_initial + j * K + k
+            for name, values in attrs.items():
+                getattr(self, name).reshape(-1)[flat] = values
+            seg = attrs["seg"]
+            for name in SLOT_PARAMETERS:
+                self.sp[name].reshape(-1)[flat] = self.seg_tables[name][seg]
             return
         s = np.s_[:, L.n_initial : L.n_initial + L.horizon * K]
         for name, values in new_logo_accounts(self.sc, acquisition, K).items():
@@ -568,46 +624,54 @@ class AccountSlots:
         return born
 
     def give_birth_recycled(
-        self, m: int, count: np.ndarray, uniforms: np.ndarray, used: np.ndarray
+        self, m: int, count: np.ndarray, attrs: dict[str, np.ndarray], used: np.ndarray, *,
+        first: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """New logos of month ``m`` in free slots (a warm-up, which keeps no fixed layout).
 
         Row ``r``'s ``count[r]`` new accounts take the attributes of the first slots of
-        the month's block (drawn as :func:`new_logo_accounts` does from the month's
-        acquisition ``uniforms``, ``(R, 1 + 4K)``) and the row's first free slots: dead
-        ones below ``used[r]`` (the row's slots in use, updated in place), in slot order,
-        then new ones. A row's slots depend on that row alone.
+        the month's block (``attrs``: 1-D arrays, ``first[r]`` the index of row ``r``'s
+        first new account of the month) and the row's first free slots:
+        dead ones below ``used[r]`` (the row's slots in use, updated in place), in slot
+        order, then new ones. A row's slots depend on that row alone.
 
         Returns
         -------
         rows, slots : ndarray
             The new accounts, row by row in block order.
         """
-        rows, slots = [], []
-        for r in np.flatnonzero(count):
-            c = int(count[r])
-            free = np.flatnonzero(~self.alive[r, : used[r]])[:c]
-            extra = c - free.size
-            if extra:
-                free = np.concatenate([free, np.arange(used[r], used[r] + extra)])
-                used[r] += extra
-            rows.append(np.full(c, r))
-            slots.append(free)
-        if not rows:
+        R = count.shape[0]  # noqa: N806 (replications)
+        nu = int(used.max()) if R else 0
+        dead = ~self.alive[:, :nu]
+        dead &= np.arange(nu)[None, :] < used[:, None]
+        f = np.flatnonzero(dead)
+        r_d, i_d = np.divmod(f, max(nu, 1))
+        n_dead = np.bincount(r_d, minlength=R)
+        rank = np.arange(f.size) - (np.cumsum(n_dead) - n_dead)[r_d]  # k within the row
+        keep = rank < count[r_d]
+        r_a, i_a, k_a = select(keep, r_d, i_d, rank)
+        extra = np.maximum(count - n_dead, 0)
+        if extra.any():  # the row's dead slots do not suffice: new slots after ``used``
+            r_e = np.repeat(np.arange(R), extra)
+            off = np.arange(r_e.size) - np.repeat(np.cumsum(extra) - extra, extra)
+            i_e = used[r_e] + off
+            k_e = np.minimum(count, n_dead)[r_e] + off
+            used += extra
+            r_a, i_a, k_a = (np.concatenate(a) for a in ((r_a, r_e), (i_a, i_e), (k_a, k_e)))
+            order = np.argsort(r_a * (nu + int(extra.max())) + i_a, kind="stable")
+            r_a, i_a, k_a = r_a[order], i_a[order], k_a[order]
+        if r_a.size == 0:
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
-        r_a, i_a = np.concatenate(rows), np.concatenate(slots)
-        k_a = np.concatenate([np.arange(int(count[r])) for r in np.flatnonzero(count)])
-        K = self.L.per_month  # noqa: N806 (block)
-        u = np.stack([uniforms[r_a, 1 + c * K + k_a] for c in range(4)])
         flat = r_a * self.alive.shape[1] + i_a  # the arrays are C-contiguous (R, N)
-        attrs = _new_logo_attributes(self.sc, u)
-        for name, values in attrs.items():
+        src = first[r_a] + k_a
+        got = {name: values[src] for name, values in attrs.items()}
+        for name, values in got.items():
             getattr(self, name).reshape(-1)[flat] = values
         for name, value in (("alive", True), ("acq", m), ("ten", 0.0), ("phase", m % 12),
                             ("member", False)):
             getattr(self, name).reshape(-1)[flat] = value
-        self.mrr.reshape(-1)[flat] = attrs["seats"] * attrs["price"]
-        seg = attrs["seg"]
+        self.mrr.reshape(-1)[flat] = got["seats"] * got["price"]
+        seg = got["seg"]
         for k in SLOT_PARAMETERS:
             self.sp[k].reshape(-1)[flat] = self.seg_tables[k][seg]
         return r_a, i_a

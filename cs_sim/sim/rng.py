@@ -92,6 +92,7 @@ SYNTH_STREAMS = ("accounts", "prospects", "tickets", "surveys", "comments", "usa
 
 _F = np.float32
 _HALF_ULP = np.float32(2.0**-25)  # float32 uniforms are k / 2**24; shift to mid-points
+_NO_WORDS = np.zeros(0, dtype=np.uint32)
 
 
 def _generator(seed: int, key: tuple[int, int], *, dxsm: bool = True) -> np.random.Generator:
@@ -99,9 +100,15 @@ def _generator(seed: int, key: tuple[int, int], *, dxsm: bool = True) -> np.rand
     return np.random.Generator(np.random.PCG64DXSM(ss) if dxsm else np.random.PCG64(ss))
 
 
-def component_generators(seed: int, rep: int) -> dict[str, np.random.Generator]:
-    """Return the engine's generators of replication ``rep`` by component name."""
-    return {name: _generator(seed, (rep, c)) for c, name in enumerate(COMPONENTS)}
+def component_generators(
+    seed: int, rep: int, names: Sequence[str] = COMPONENTS
+) -> dict[str, np.random.Generator]:
+    """Return the engine's generators of replication ``rep`` by component name.
+
+    ``names``: only these components (creating a generator takes some time).
+    """
+    return {name: _generator(seed, (rep, c)) for c, name in enumerate(COMPONENTS)
+            if name in names}
 
 
 def component_generator(seed: int, rep: int, name: str) -> np.random.Generator:
@@ -181,7 +188,7 @@ class UniformStream:
         self._carry: list[int | None] = [None] * len(gens)
         shape = (len(gens), width + 1)
         if scratch is None:
-            scratch = np.empty(shape, dtype=np.uint32)
+            scratch = np.zeros(shape, dtype=np.uint32)
         elif scratch.shape != shape or scratch.dtype != np.uint32:
             raise ValueError(f"scratch must be a uint32 array of shape {shape}")
         self._words = scratch
@@ -196,7 +203,8 @@ class UniformStream:
         depends on its own gap only, whatever the other rows' (the engine's warm-up
         hand-over compacts each row to its own accounts, padded to a common width).
         """
-        self._gap = [(int(a), int(b)) for a, b in zip(start, length, strict=True)]
+        self._gap = list(zip(np.asarray(start).tolist(), np.asarray(length).tolist(),
+                             strict=True))
 
     def get_state(self) -> list[tuple[dict[str, object], int | None]]:
         """Each row's bit-generator state and carried half word: where the stream is."""
@@ -209,26 +217,47 @@ class UniformStream:
         self._carry = [c for _, c in state]
 
     def words(self, n: int) -> np.ndarray:
-        """Draw ``n`` values per row as 24-bit integers ``k`` (uniform ``(k + 1/2) / 2**24``)."""
-        words = self._words
+        """Draw ``n`` values per row as 24-bit integers ``k`` (uniform ``(k + 1/2) / 2**24``).
+
+        Each row's new words are shifted straight into place (around its gap).
+        """
+        out = self._words
+        gap, carry = self._gap, self._carry
+        shift = np.right_shift
+        u32 = np.uint32
         for r, bits in enumerate(self._bits):
-            row = words[r]
-            g0, gl = (0, 0) if self._gap is None else self._gap[r]
-            need = n - gl
-            c = self._carry[r]
-            off = 0
-            if c is not None:
-                row[0] = c
-                off = 1
-            m = (need - off + 1) // 2
-            if m:
-                row[off : off + 2 * m] = bits.random_raw(m).view(np.uint32)
-            self._carry[r] = int(row[need]) if off + 2 * m > need else None
-            if gl and need > g0:
-                row[g0 + gl : n] = row[g0:need].copy()
-        k = words[:, :n]
-        np.right_shift(k, 8, out=k)
-        return k
+            g0, gl = (0, 0) if gap is None else gap[r]
+            need = n - gl  # the row's words in stream order: the carried half, then new ones
+            c = carry[r]
+            if c is None:
+                m = (need + 1) >> 1
+                if m <= 0:
+                    continue
+                seq = bits.random_raw(m).view(u32)
+                carry[r] = int(seq[need]) if need & 1 else None
+                row = out[r]
+                if not gl or g0 >= need:  # one piece: stream position p goes to slot p
+                    shift(seq[:need] if need & 1 else seq, 8, out=row[:need])
+                    continue
+                # positions p < g0 go to slot p, the others to p + gl
+                if g0:
+                    shift(seq[:g0], 8, out=row[:g0])
+                shift(seq[g0:need], 8, out=row[g0 + gl : need + gl])
+                continue
+            m = need >> 1  # the carried half is position 0
+            seq = bits.random_raw(m).view(u32) if m > 0 else _NO_WORDS
+            carry[r] = (c if need == 0 else int(seq[need - 1])) if (need & 1) == 0 else None
+            if need <= 0:
+                continue
+            row = out[r]
+            row[gl if g0 == 0 else 0] = c >> 8
+            head = min(g0, need) if gl else need  # positions [1, head) to slots [1, head)
+            if head > 1:
+                shift(seq[: head - 1], 8, out=row[1:head])
+            lo = max(head, 1)
+            if need > lo:
+                shift(seq[lo - 1 : need - 1], 8, out=row[lo + gl : need + gl])
+        return out[:, :n]
 
     def uniform(self, n: int) -> np.ndarray:
         """Draw ``n`` float32 uniforms per row: ``(k + 1/2) / 2**24``, never 0 or 1."""
@@ -237,6 +266,8 @@ class UniformStream:
 
 def to_uniform(k: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
     """Float32 uniforms ``k / 2**24 + 2**-25`` (float32 arithmetic) of 24-bit integers."""
+    if k.dtype == np.uint32:  # k < 2**24: as int32, the same values convert faster
+        k = k.view(np.int32)
     out = np.multiply(k, _F(2.0**-24), out=out, dtype=_F)
     out += _HALF_ULP
     return out
@@ -301,8 +332,9 @@ def batch_streams(
     months, per_month : int
         Horizon and slots per month of new logos (0: no acquisition draws).
     """
-    gens = [component_generators(seed, r) for r in reps]
-    words = np.empty((len(gens), width + 1), dtype=np.uint32)
+    used = ("acquisition", *MONTHLY_COMPONENTS)  # the engine's (not population, record)
+    gens = [component_generators(seed, r, used) for r in reps]
+    words = np.zeros((len(gens), width + 1), dtype=np.uint32)
     monthly = {
         c: UniformStream([g[c] for g in gens], width, scratch=words) for c in MONTHLY_COMPONENTS
     }
