@@ -113,6 +113,8 @@ def main() -> int:
     print(f"[1] 5,000 x 24 x 20 engine, with the warm-up: {eng} (target < {TARGET_S} s: {ok})")
     print(f"    with the warm-up kept from an earlier run (compare, interactive re-runs): "
           f"{kept}")
+    print(f"    so the warm-up itself ({sc.warmup()} months, computed afresh) takes about "
+          f"{eng.cpu - kept.cpu:.3f} s cpu (best minus best)")
     alone = best_of(lambda: run_engine(sc.with_changes({"warmup_months": 0}), 1, reps), 3)
     print(f"    the horizon alone (warmup_months: 0): {alone}")
     print(f"    with tidy frames (simulate, warm-up kept): {sim}")

@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from cs_sim.sim import model
+from cs_sim.sim import model, numerics
 from cs_sim.sim.books import Ledger
 from cs_sim.sim.capacity import WorkQueue, team_plan, team_process
 from cs_sim.sim.handover import (
@@ -194,7 +194,8 @@ class _Batch(PlaySteps, AccountSlots):
         self.share_buf = np.zeros((R, NT), dtype=f4)
         self.bbuf = np.empty((R, NT), dtype=bool)
         # failed tickets: each slot's λ and its P(0), P(X <= 1), kept as seats change
-        self.t_lam, self.t_p0, self.t_cdf1 = (np.zeros((R, NT), dtype=f4) for _ in range(3))
+        self.t_block = np.zeros((3, R, NT), dtype=f4)
+        self.t_lam, self.t_p0, self.t_cdf1 = self.t_block
         self.level_on = [False] * P
         self.out_m = {k: np.zeros((R, H)) for k in _MONTHLY}
         self.out_t = {k: np.zeros((R, H, T)) for k in _BY_TIER}
@@ -230,21 +231,18 @@ class _Batch(PlaySteps, AccountSlots):
         )
 
     def _ticket_head(self, flat: np.ndarray | None = None, *, cols: int | None = None) -> None:
-        """Update the slots' λ of failed tickets, P(0) and P(X <= 1).
-
-        All slots (the first ``cols`` of each row), or the cells ``flat``.
-        """
+        """Update the slots' λ of failed tickets, P(0), P(X <= 1): first ``cols``, or ``flat``."""
         fr, seats = self.sp["fail_rate"], self.seats
         if flat is None:
             sl = np.s_[:, :cols]
             model.ticket_head(fr[sl], seats[sl], lam=self.t_lam[sl], p0=self.t_p0[sl],
                               cdf1=self.t_cdf1[sl])
             return
-        lam, p0, cdf1 = (np.empty(flat.size, dtype=np.float32) for _ in range(3))
-        model.ticket_head(fr.reshape(-1)[flat], seats.reshape(-1)[flat], lam=lam, p0=p0,
-                          cdf1=cdf1)
-        for a, v in ((self.t_lam, lam), (self.t_p0, p0), (self.t_cdf1, cdf1)):
-            a.reshape(-1)[flat] = v
+        head = np.empty((3, flat.size), dtype=np.float32)
+        model.ticket_head(fr.reshape(-1)[flat], seats.reshape(-1)[flat], lam=head[0],
+                          p0=head[1], cdf1=head[2])
+        every = (np.arange(3)[:, None] * self.t_lam.size + flat).reshape(-1)
+        self.t_block.reshape(-1)[every] = head.reshape(-1)
 
     # ------------------------------------------------------------------ draws
     def _uniform(self, comp: str, n: int) -> np.ndarray:
@@ -270,17 +268,24 @@ class _Batch(PlaySteps, AccountSlots):
             users_out=self.au_buf[:, :n] if self.need_au_prev else None,
             tmp=self._work(3),
         )
-        self.fail = model.failed_tickets_kept(
-            self._uniform("support", n), alive,
-            (self.t_lam[:, :n], self.t_p0[:, :n], self.t_cdf1[:, :n]),
-            out=np.empty((self.R, n), dtype=np.int16), scratch=self.bbuf[:, :n],
-        )
+        u_support = self._uniform("support", n)
+        head = (self.t_lam[:, :n], self.t_p0[:, :n], self.t_cdf1[:, :n])
+        self.fail, more = model.failed_tickets_kept(  # counts >= 2 below
+            u_support, alive, head, out=np.empty((self.R, n), dtype=np.int16),
+            scratch=self.bbuf[:, :n], defer=True)
         self._fail_sparse: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.champ = model.champion_left(self.streams["events"].words(n), self.champ_words,
                                          alive)
-        self.champ_nz = nonzero_flat(self.champ, self.NT)
-        self.resp = model.nps_survey(self.streams["surveys"].words(n), self.resp_words,
-                                     alive, x, b.surveys)
+        words = self.streams["surveys"].words(n)  # valid until the next monthly draw
+        answered = model.champion_left(words, self.resp_words, alive)  # the same test
+        # one search for the cells of all three (failed tickets >= 2, champions, answers)
+        r, i, f = nonzero_flat((more | self.champ) | answered, self.NT)
+        fn = r * n + i
+        numerics.poisson_ppf_tail(self.fail, select(self.bbuf.reshape(-1)[f], r, i),
+                                  u_support, *head)
+        self.champ_nz = select(self.champ.reshape(-1)[fn], r, i, f)
+        self.resp = model.nps_survey(words, self.resp_words, alive, x, b.surveys,
+                                     cells=select(answered.reshape(-1)[fn], r, i))
         rr, ii, score = self.resp
         put2(self.nps_last, rr, ii, score)
         model.update_health(h, self.sp["health_mean"][:, :n], eps, self.fail, self.champ_nz[:2],
@@ -407,9 +412,9 @@ class _Batch(PlaySteps, AccountSlots):
         vol, inv = self._churn(x, hm, active, (renew, renew_cells), (in_term, months))
         churned = vol | inv
         survivors = np.greater(active, churned)  # active & ~churned
-        expand, contract = self._resize(x, em, survivors, (renew, renew_cells), (in_term, months))
+        expand, contract, (vr, vi, vf) = self._resize(x, em, survivors, churned,
+                                                      (renew, renew_cells), (in_term, months))
         changed = self._reprice(expand, contract)
-        vr, vi, vf = nonzero_flat(churned, self.NT)
         churned_before = self.mrr.reshape(-1)[vf]  # churned accounts did not expand or contract
         if self.ledger is not None and vr.size:  # booked by the tier before churning
             self.ledger.churn(self.j, vr, self.seg.reshape(-1)[vf].astype(np.intp),
@@ -468,11 +473,13 @@ class _Batch(PlaySteps, AccountSlots):
                                   renew_cells=renew[1], tmp=self._work(1))
 
     def _resize(
-        self, x: np.ndarray, em: np.ndarray | None, survivors: np.ndarray,
+        self, x: np.ndarray, em: np.ndarray | None, survivors: np.ndarray, churned: np.ndarray,
         renew: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]],
         term: tuple[np.ndarray, np.ndarray | None],
-    ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-        """Expand or contract the survivors' seats; returns the cells of each."""
+    ) -> tuple[tuple[np.ndarray, ...], ...]:
+        """Expand or contract the survivors' seats; the cells expanded, contracted, churned.
+
+        (``churned`` is the month's churn mask: one search finds all three.)"""
         n, sp = self.n, self.sp
         pe, pc = model.expansion_probabilities(
             x, self.b.expansion,
@@ -486,14 +493,20 @@ class _Batch(PlaySteps, AccountSlots):
                                         survivors=survivors, annual=self.annual[:, :n],
                                         renewal=renew[0], term=self.term_con[:, :n],
                                         renewal_cells=renew[1])
-        expand, contract = nonzero_2d(exp_), nonzero_2d(con)
+        events = exp_ | con  # disjoint from the churned
+        events |= churned
+        r, i, f = nonzero_flat(events, self.NT)
+        fn = r * n + i
+        is_exp, is_con = exp_.reshape(-1)[fn], con.reshape(-1)[fn]
+        expand, contract = select(is_exp, r, i), select(is_con, r, i)
+        churn_cells = select(~(is_exp | is_con), r, i, f)
         model.resize_seats(self.seats, expand, contract, sp["expansion_size"],
                            sp["contraction_size"])
         changed = np.concatenate([expand[0], contract[0]]) * self.NT
         changed += np.concatenate([expand[1], contract[1]])
         if changed.size:
             self._ticket_head(changed)
-        return expand, contract
+        return expand, contract, churn_cells
 
     def _reprice(
         self, expand: tuple[np.ndarray, np.ndarray], contract: tuple[np.ndarray, np.ndarray]

@@ -246,45 +246,44 @@ def ticket_head(
 
 def failed_tickets_kept(
     u: np.ndarray, alive: np.ndarray, head: tuple[np.ndarray, np.ndarray, np.ndarray], *,
-    out: np.ndarray, scratch: np.ndarray,
-) -> np.ndarray:
+    out: np.ndarray, scratch: np.ndarray, defer: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """:func:`failed_tickets` from the slots' kept ``(λ, P(0), P(X <= 1))`` (:func:`ticket_head`).
 
     ``out`` (int16) receives the counts (0 for dead slots); ``scratch`` is boolean.
+    ``defer``: as :func:`cs_sim.sim.numerics.poisson_ppf_head` (counts >= 2 left to
+    :func:`cs_sim.sim.numerics.poisson_ppf_tail`).
     """
-    return poisson_ppf_head(u, *head, alive, out=out, scratch=scratch)
+    return poisson_ppf_head(u, *head, alive, out=out, scratch=scratch, defer=defer)
 
 
 # ---------------------------------------------------------------------------- events
 def champion_left(words: np.ndarray, below: int, alive: np.ndarray) -> np.ndarray:
-    """Champion leaves when ``u < champion_leave_rate``, i.e. ``k < below`` (24-bit words)."""
+    """Champion leaves when ``u < champion_leave_rate``, i.e. ``k < below`` (24-bit words).
+
+    (The same test, at the response rate, tells who answers the survey.)
+    """
     champ = words < below
     champ &= alive
     return champ
 
 
 def nps_survey(
-    words: np.ndarray, below: int, alive: np.ndarray, x: np.ndarray, params: SurveyParams
+    words: np.ndarray, below: int, alive: np.ndarray, x: np.ndarray, params: SurveyParams,
+    *, cells: Cells | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Answered when ``u < rate``; score ``clip(round(a + b x + s Φ^{-1}(u / rate)), 0, 10)``.
 
-    Parameters
-    ----------
-    words : ndarray
-        The month's 24-bit words ``k`` (uniform ``u = to_uniform(k)``).
-    below : int
-        ``words_below(nps_response_rate)``: ``u < rate`` is ``k < below``.
-    alive, x : ndarray
-    params : SurveyParams
+    ``words``: the month's 24-bit words ``k`` (``u = to_uniform(k)``); ``below``:
+    ``words_below(nps_response_rate)`` (``u < rate`` is ``k < below``; the answered
+    cells are those of :func:`champion_left` with it, given as ``cells`` when known).
 
     Returns
     -------
     rows, slots, scores : ndarray
         The answers.
     """
-    resp = words < below
-    resp &= alive
-    rr, ii = nonzero_2d(resp)
+    rr, ii = nonzero_2d(champion_left(words, below, alive)) if cells is None else cells
     z = (norm_ppf(to_uniform(take2(words, rr, ii)) / params.nps_response_rate) if rr.size
          else np.zeros(0))
     x_r = take2(x, rr, ii)

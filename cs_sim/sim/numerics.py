@@ -19,6 +19,7 @@ __all__ = [
     "poisson_head",
     "poisson_ppf_dense",
     "poisson_ppf_head",
+    "poisson_ppf_tail",
     "put2",
     "rows_flat",
     "select",
@@ -33,7 +34,7 @@ def sigmoid_(v: np.ndarray) -> np.ndarray:
     np.negative(v, out=v)
     np.exp(v, out=v)
     v += 1.0
-    np.reciprocal(v, out=v)
+    np.divide(1.0, v, out=v)  # the same as np.reciprocal, and faster
     return v
 
 
@@ -45,7 +46,7 @@ def sigmoid_neg_(w: np.ndarray) -> np.ndarray:
     """
     np.exp(w, out=w)
     w += 1.0
-    np.reciprocal(w, out=w)
+    np.divide(1.0, w, out=w)  # the same as np.reciprocal, and several times faster
     return w
 
 
@@ -205,23 +206,35 @@ def poisson_ppf_dense(
 
 def poisson_ppf_head(
     u: np.ndarray, lam: np.ndarray, p0: np.ndarray, cdf1: np.ndarray, live: np.ndarray, *,
-    out: np.ndarray, scratch: np.ndarray,
-) -> np.ndarray:
+    out: np.ndarray, scratch: np.ndarray, defer: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """``poisson_ppf_dense(u, lam * live)`` from ``lam``'s :func:`poisson_head`, kept per cell.
 
     ``p0`` and ``cdf1`` are ``poisson_head(lam)``; cells where ``live`` is False count 0
     (as with ``lam = 0``). ``out`` (int16) receives the counts; ``scratch`` is a boolean
     array of the same shape. Two comparisons replace the exponentials of the dense form.
+    ``defer``: return ``out`` counting 0 and 1 only and the mask (in ``scratch``) of the
+    cells beyond, for the caller to finish with :func:`poisson_ppf_tail`.
     """
     np.greater(u, p0, out=scratch)
     np.logical_and(scratch, live, out=out)  # >= 1
     more = np.greater(u, cdf1, out=scratch)
     more &= live
-    r, i = nonzero_2d(more)
+    if defer:
+        return out, more
+    poisson_ppf_tail(out, nonzero_2d(more), u, lam, p0, cdf1)
+    return out
+
+
+def poisson_ppf_tail(
+    out: np.ndarray, cells: tuple[np.ndarray, np.ndarray], u: np.ndarray, lam: np.ndarray,
+    p0: np.ndarray, cdf1: np.ndarray,
+) -> None:
+    """The counts (>= 2) of ``cells`` (those with ``u > P(X <= 1)``) into ``out``."""
+    r, i = cells
     if r.size:
         put2(out, r, i, _poisson_tail(take2(u, r, i), take2(lam, r, i), take2(cdf1, r, i),
                                       take2(p0, r, i)))
-    return out
 
 
 def _poisson_tail(uu: np.ndarray, ll: np.ndarray, c: np.ndarray, p: np.ndarray) -> np.ndarray:

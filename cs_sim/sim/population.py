@@ -534,18 +534,26 @@ class AccountSlots:
         self.mrr = np.zeros((R, NT))
         self.health = np.zeros((R, NT), dtype=f4)
         self.member = np.zeros((R, NT), dtype=bool)
-        self.sp = {k: np.zeros((R, NT), dtype=f4) for k in SLOT_PARAMETERS}
+        # the per-slot parameters in one block (a birth sets them in one go), by name
+        self.sp_block = np.zeros((len(SLOT_PARAMETERS), R, NT), dtype=f4)
+        self.sp = {k: self.sp_block[j] for j, k in enumerate(SLOT_PARAMETERS)}
         self.seg_tables = slot_parameter_tables(scenario)
+        self.sp_table = np.stack([self.seg_tables[k] for k in SLOT_PARAMETERS])  # (10, S)
         self.pop_ids: list[str] | None = None
         self.mrr_initial = np.zeros((R, 0))  # the starting customers' MRR
         # contract term of each segment (months): annual contracts renew every term
         self.term_months = segment_table(scenario, "contract_months").astype(np.float32)
 
+    def _put_seg_params(self, flat: np.ndarray, seg: np.ndarray) -> None:
+        """Per-slot segment parameters of the cells ``flat`` (``r * N + i``), segments ``seg``."""
+        size = self.sp_block[0].size
+        every = (np.arange(len(SLOT_PARAMETERS))[:, None] * size + flat).reshape(-1)
+        self.sp_block.reshape(-1)[every] = self.sp_table[:, seg].reshape(-1)
+
     def _set_seg_params(self, sl: Any) -> None:
         """Fill the per-slot segment parameters of the slots ``sl`` (a 2-D slice)."""
         seg = self.seg[sl].astype(np.intp)
-        for k in SLOT_PARAMETERS:
-            self.sp[k][sl] = self.seg_tables[k][seg]
+        self.sp_block[(slice(None), *sl)] = self.sp_table[:, seg]
 
     def place_starting(self, pop: StartingPopulation, *, first_month: int = 0) -> None:
         """Put the starting customers in slots ``0 .. N0-1``, alive.
@@ -598,8 +606,7 @@ class AccountSlots:
             for name, values in attrs.items():
                 getattr(self, name).reshape(-1)[flat] = values
             seg = attrs["seg"]
-            for name in SLOT_PARAMETERS:
-                self.sp[name].reshape(-1)[flat] = self.seg_tables[name][seg]
+            self._put_seg_params(flat, seg)
             return
         s = np.s_[:, L.n_initial : L.n_initial + L.horizon * K]
         for name, values in new_logo_accounts(self.sc, acquisition, K).items():
@@ -672,8 +679,7 @@ class AccountSlots:
             getattr(self, name).reshape(-1)[flat] = value
         self.mrr.reshape(-1)[flat] = got["seats"] * got["price"]
         seg = got["seg"]
-        for k in SLOT_PARAMETERS:
-            self.sp[k].reshape(-1)[flat] = self.seg_tables[k][seg]
+        self._put_seg_params(flat, seg)
         return r_a, i_a
 
     def members_now(self) -> np.ndarray:
