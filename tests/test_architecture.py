@@ -38,12 +38,13 @@ def test_repository_does_not_point_outside_itself() -> None:
     ).stdout.split()
     offenders = []
     for name in files:
-        if name.startswith((".ci/", "tests/test_architecture.py")):
+        if name.startswith(".ci/"):
             continue
         path = ROOT / name
         if path.suffix not in {".md", ".py", ".ipynb", ".yaml", ".yml", ".toml", ".j2"}:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        if "../shared" in text or "shared folder" in text:
+        outside = ".." + "/shared"  # spelled apart so this file does not match itself
+        if outside in text or "shared " + "folder" in text:
             offenders.append(name)
     assert offenders == []

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cs_sim._pydantic import did_you_mean, format_loc
 from cs_sim._yaml import load_yaml_mapping
 from cs_sim.errors import MappingError
 from cs_sim.tables import TABLES
@@ -192,44 +192,14 @@ class ImportMapping(_Frozen):
 
 
 # ------------------------------------------------------------------- errors in words
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif isinstance(part, str) and ("[" in part or part.startswith("function-")):
-            continue
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
-
-
-def _did_you_mean(loc: tuple[Any, ...]) -> str:
-    models: list[type[BaseModel]] = [ImportMapping]
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        models = [m for model in models if part in model.model_fields
-                  for m in _models_in(model.model_fields[part].annotation)]
-    allowed = sorted({name for model in models for name in model.model_fields})
-    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1) if loc else []
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def _message(err: Mapping[str, Any]) -> str:
     kind = err.get("type", "")
     loc = tuple(err.get("loc", ()))
-    where = _format_loc(loc)
+    where = format_loc(loc)
     if kind == "missing":
         msg = "required key is missing"
     elif kind == "extra_forbidden":
-        msg = f"unknown key{_did_you_mean(loc)} ({_SCHEMA_HINT})"
+        msg = f"unknown key{did_you_mean(ImportMapping, loc)} ({_SCHEMA_HINT})"
     elif kind == "literal_error":
         msg = f"must be one of {err.get('ctx', {}).get('expected')} (got {err.get('input')!r})"
     elif kind == "value_error":

@@ -43,18 +43,17 @@ warning and a :class:`DeprecationWarning`; giving both keys is an error.
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import sys
-import typing
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from cs_sim._pydantic import did_you_mean, format_loc
 from cs_sim._yaml import load_yaml_mapping
 from cs_sim.errors import ScenarioError
 from cs_sim.sim.scenario import Scenario
@@ -136,26 +135,14 @@ _TEMPLATES = {
 }
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif isinstance(part, str) and ("[" in part or part.startswith("function-")):
-            continue  # union / tagged-union branch names are noise for users
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
 def _format_error(err: Mapping[str, Any]) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
-    loc = _format_loc(tuple(err.get("loc", ())))
+    loc = format_loc(tuple(err.get("loc", ())))
     if kind == "missing":
         msg = "required field is missing"
     elif kind == "extra_forbidden":
-        msg = "unknown key" + _did_you_mean(tuple(err.get("loc", ())))
+        msg = "unknown key" + did_you_mean(Scenario, tuple(err.get("loc", ())))
         msg += " (check the spelling; see templates/scenarios/scenario.schema.json)"
     elif kind in _TEMPLATES:
         try:
@@ -175,30 +162,6 @@ def _format_error(err: Mapping[str, Any]) -> str:
         if not isinstance(value, (dict, list)) and "(got " not in msg:
             msg += f" (got {value!r})"
     return f"{loc}: {msg}" if loc else msg
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    """The pydantic models an annotation can hold (through lists, dicts, unions)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
-
-
-def _did_you_mean(loc: tuple[Any, ...]) -> str:
-    """Suggest the closest allowed key for an unknown key at ``loc`` (or nothing)."""
-    models: list[type[BaseModel]] = [Scenario]
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        models = [
-            m
-            for model in models
-            if part in model.model_fields
-            for m in _models_in(model.model_fields[part].annotation)
-        ]
-    allowed = sorted({name for model in models for name in model.model_fields})
-    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1) if loc else []
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _num(value: Any) -> Any:
