@@ -161,9 +161,6 @@ def test_a_play_reaches_its_share_of_the_due_accounts() -> None:
     assert abs(share - 0.3) < 4 * math.sqrt(0.3 * 0.7 / n)
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: resize_seats computes seats * (1 + size) "
-                   "with the segment's size held as float32, so ceil/floor miss the "
-                   "documented result when size is not exact in binary (0.2: 5 seats -> 7)")
 @pytest.mark.parametrize(("size", "seats", "want"), [
     ({"expansion_size": 0.2, "expansion_intercept": 5.0}, 5, 6),  # ceil(5 x 1.2) = 6
     ({"expansion_size": 0.2, "expansion_intercept": 5.0}, 20, 24),  # ceil(20 x 1.2) = 24

@@ -135,17 +135,11 @@ def _shortfalls(p: Panel) -> list[str]:
 def simulation_dataset(dataset: Dataset, calibration: Calibration) -> Dataset:
     """The dataset the calibrated baseline starts from, as the simulator reads it.
 
-    Two things differ from the files (which are never changed), both in memory:
-
-    * labels: the simulator reads a dataset's segments from its accounts' ``segment``
-      column (and tiers from ``tier``); when the calibration took them from other
-      columns, the copy's ``segment`` (``tier``) column holds them;
-    * the start of each life: the simulator dates a customer's tenure, and so the months
-      its annual contract renews, from its first month with MRR. A customer already
-      paying in the data's first month started earlier; the copy gets one MRR row in the
-      month its life started (its signup date moved by the signup-to-payment delay, as
-      calibration dated it), so that its tenure and renewal months are its own rather
-      than all starting together in the first month of the data.
+    The labels: the simulator reads a dataset's segments from its accounts' ``segment``
+    column (and tiers from ``tier``); when the calibration took them from other columns,
+    the copy's ``segment`` (``tier``) column holds them (in memory: the files are never
+    changed). Both date each account's life the same way
+    (:func:`cs_sim.sim.starts.life_starts`).
 
     Parameters
     ----------
@@ -166,22 +160,6 @@ def simulation_dataset(dataset: Dataset, calibration: Calibration) -> Dataset:
         for target, column in moves.items():
             acc[target] = acc[column]
         changes["accounts"] = acc
-    p = build_panel(dataset)
-    early = p.start < 0
-    if early.any():
-        first_mrr = p.mrr[early, 0]
-        month = p.first_month + p.start[early]
-        extra = pd.DataFrame({
-            "account_id": p.ids[early],
-            "month": pd.to_datetime({"year": month // 12, "month": month % 12 + 1, "day": 1}),
-            "mrr": first_mrr,
-        })
-        mrr = dataset.mrr
-        for col in mrr.columns:  # other columns (currency, ...) as the first row's
-            if col not in extra.columns:
-                extra[col] = mrr[col].iloc[0]
-        extra["month"] = extra["month"].astype(mrr["month"].dtype)
-        changes["mrr"] = pd.concat([extra[list(mrr.columns)], mrr], ignore_index=True)
     return replace(dataset, **changes) if changes else dataset
 
 

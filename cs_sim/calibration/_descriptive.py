@@ -216,7 +216,7 @@ def _surveys(p: Panel, dataset: Dataset, health: np.ndarray | None, alive: np.nd
         x = (health[rows, prev] - 50.0) / 10.0
         ok = (months >= 1) & np.isfinite(x)
         if ok.sum() >= 30:
-            out += _nps_model(score[ok], x[ok])
+            out += _nps_model(score[ok], x[ok], p.seg[rows][ok])
     sv, tk = dataset.surveys, dataset.tickets
     if sv is not None and tk is not None and len(tk):
         k = float((sv["kind"].astype(str) == "csat").sum())
@@ -227,7 +227,7 @@ def _surveys(p: Panel, dataset: Dataset, health: np.ndarray | None, alive: np.nd
     return out
 
 
-def _nps_model(score: np.ndarray, x: np.ndarray) -> list[Estimate]:
+def _nps_model(score: np.ndarray, x: np.ndarray, seg: np.ndarray) -> list[Estimate]:
     """NPS intercept, health slope and noise from an ordered probit (interval regression).
 
     The engine draws ``clip(round(a + g x + s Z), 0, 10)``: score ``<= k`` exactly when
@@ -237,6 +237,13 @@ def _nps_model(score: np.ndarray, x: np.ndarray) -> list[Estimate]:
     ``1 / s`` and intercept ``-a / s`` (least squares); standard errors by the delta
     method. Unlike least squares on the score, rounding and the clip at 0 and 10 do not
     flatten the slope.
+
+    The usage proxy's zero differs between segments by an unknown shift (their
+    ``active_share_intercept``, not identified: module :mod:`._panel`), so the model has
+    one intercept per segment (dummies ``β_j``: ``a_j = a_0 + s β_j``) and the slope is
+    the within-segment one; pooled on one intercept, the segments' shifts (correlated
+    with their health) would flatten it. The intercept reported is the answers-weighted
+    mean of the ``a_j``: the simulator has one.
     """
     from statsmodels.miscmodels.ordinal_model import OrderedModel
     from statsmodels.tools.numdiff import approx_fprime
@@ -246,7 +253,10 @@ def _nps_model(score: np.ndarray, x: np.ndarray) -> list[Estimate]:
         return []
     cat = pd.Series(pd.Categorical(score.astype(int), categories=labels.astype(int),
                                    ordered=True))
-    model = OrderedModel(cat, x[:, None], distr="probit")
+    present = np.unique(seg)
+    dummies = [(seg == j).astype(float) for j in present[1:]]
+    weights = np.array([np.mean(seg == j) for j in present])
+    model = OrderedModel(cat, np.column_stack([x, *dummies]), distr="probit")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = model.fit(method="bfgs", disp=0, maxiter=500)
@@ -259,7 +269,9 @@ def _nps_model(score: np.ndarray, x: np.ndarray) -> list[Estimate]:
         c = model.transform_threshold_params(params)[1:-1][consecutive]
         slope, icept = np.polyfit(cuts[consecutive], c, 1)
         s = 1.0 / slope
-        return np.array([-icept * s, params[0] * s, s])
+        k = len(dummies)
+        a = -icept * s + s * np.concatenate([[0.0], params[1:1 + k]])
+        return np.array([float(weights @ a), params[0] * s, s])
 
     values = abs_(np.asarray(res.params))
     jac = approx_fprime(np.asarray(res.params), abs_, centered=True)

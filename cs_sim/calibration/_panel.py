@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cs_sim.errors import CalibrationError
+from cs_sim.sim.starts import life_starts, month_index
 
 if TYPE_CHECKING:  # pragma: no cover
     from cs_sim.io import Dataset
@@ -49,14 +50,6 @@ USAGE_HEALTH_SLOPE = 0.35
 UNLABELLED = "unlabelled"
 #: share clip of the inversion (as the engine's)
 _SHARE_CLIP = (0.02, 0.98)
-#: days a signup date may precede the first payment (the delay searched)
-_MAX_DELAY_DAYS = 120
-
-
-def month_index(values: Any) -> np.ndarray:
-    """Months as integers ``year * 12 + month - 1`` (NaN where not a date)."""
-    stamp = pd.to_datetime(pd.Series(values), errors="coerce")
-    return (stamp.dt.year * 12 + stamp.dt.month - 1).to_numpy(dtype=float)
 
 
 def health_proxy(active: np.ndarray, seats: np.ndarray) -> np.ndarray:
@@ -257,23 +250,6 @@ def _segments(acc: pd.DataFrame, ids: pd.Index, column: str | None
 def _starts(acc: pd.DataFrame, ids: pd.Index, paid: np.ndarray, first: int
             ) -> tuple[np.ndarray, int | None]:
     """Column of each account's start, and the signup-to-payment delay used (days)."""
-    first_paid = np.argmax(paid, axis=1)
-    start = first_paid.copy()
-    left = paid[:, 0]
-    if "signup_date" not in acc.columns or not left.any():
-        return start, None
-    signup = pd.to_datetime(acc["signup_date"].reindex(ids), errors="coerce")
-    known = signup.notna().to_numpy()
-    inside = known & ~left
-    delay = 0
-    if inside.any():  # the delay that puts most signups into their first paid month
-        best = -1.0
-        for days in range(_MAX_DELAY_DAYS + 1):
-            moved = month_index(signup[inside] + pd.Timedelta(days=days)) - first
-            hit = float(np.mean(moved == first_paid[inside]))
-            if hit > best + 1e-12:
-                best, delay = hit, days
-    moved = month_index(signup + pd.Timedelta(days=delay)) - first
-    use = left & known & np.isfinite(moved)
-    start[use] = np.minimum(moved[use], 0).astype(int)
-    return start, delay
+    signup = acc["signup_date"].reindex(ids) if "signup_date" in acc.columns else None
+    start, delay = life_starts(np.argmax(paid, axis=1) + first, signup, first)
+    return start - first, delay

@@ -124,13 +124,12 @@ from cs_sim.sim.scenario import (
 )
 
 __all__ = [
-    "accumulate_term", "active_users", "book_costs", "book_voice",
-    "champion_left", "churn_hazards", "cooled_down", "decay_effects", "decide_churn",
-    "decide_resize", "deliver_effect", "due_by_schedule", "eligible",
-    "expansion_probabilities", "failed_tickets", "failed_tickets_kept", "health_term",
-    "join_loyalty", "logistic_shock", "new_logos", "nps_survey", "play_multipliers", "reprice",
-    "resize_seats", "ticket_head", "update_health", "wait_factor",
-]
+    "accumulate_term", "active_users", "book_costs", "book_voice", "champion_left",
+    "churn_hazards", "cooled_down", "decay_effects", "decide_churn", "decide_resize",
+    "deliver_effect", "due_by_schedule", "eligible", "expansion_probabilities",
+    "failed_tickets", "failed_tickets_kept", "health_term", "join_loyalty", "logistic_shock",
+    "new_logos", "nps_survey", "play_multipliers", "reprice", "resize_seats", "ticket_head",
+    "update_health", "wait_factor"]
 
 _LOGISTIC_SCALE = math.sqrt(3.0) / math.pi
 _ONE_MINUS = np.float32(1.0 - 2.0**-24)
@@ -618,20 +617,23 @@ def decide_resize(
     return exp_, con
 
 
+_RESIZE_TOL = 1e-6  #: seat rounding's relative tolerance (float32 error: 6e-8)
+
+
 def resize_seats(
     seats: np.ndarray, expand: Cells, contract: Cells, expansion_size: np.ndarray,
     contraction_size: np.ndarray
 ) -> None:
-    """``seats = ceil(seats (1 + expansion_size))`` or ``max(1, floor(seats (1 - size)))``."""
+    """``seats = ceil(seats (1 + expansion_size))`` or ``max(1, floor(seats (1 - size)))``,
+    to a relative :data:`_RESIZE_TOL` (float32 sizes: 5 seats x 1.2 give 6, not 7)."""
     er, ei = expand
     cr, ci = contract
     if er.size:
-        put2(seats, er, ei,
-             np.ceil(take2(seats, er, ei) * (1.0 + take2(expansion_size, er, ei)) - 1e-9))
+        x = take2(seats, er, ei) * (1.0 + take2(expansion_size, er, ei).astype(np.float64))
+        put2(seats, er, ei, np.ceil(x * (1.0 - _RESIZE_TOL)))
     if cr.size:
-        put2(seats, cr, ci, np.maximum(
-            1.0, np.floor(take2(seats, cr, ci) * (1.0 - take2(contraction_size, cr, ci)) + 1e-9)
-        ))
+        x = take2(seats, cr, ci) * (1.0 - take2(contraction_size, cr, ci).astype(np.float64))
+        put2(seats, cr, ci, np.maximum(1.0, np.floor(x * (1.0 + _RESIZE_TOL))))
 
 
 # ---------------------------------------------------------------------------- loyalty

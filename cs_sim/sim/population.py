@@ -30,6 +30,7 @@ from cs_sim.sim.numerics import norm_ppf, select
 from cs_sim.sim.plays import OPERATORS
 from cs_sim.sim.rng import component_generators
 from cs_sim.sim.scenario import Scenario, TierCondition
+from cs_sim.sim.starts import life_starts, month_index
 
 __all__ = [
     "SLOT_PARAMETERS",
@@ -381,7 +382,9 @@ def initial_population(
     ``match`` rules (first match; a segment without rules matches all); starting tier
     from a ``tier`` column the same way (``population.tier_map``; not with
     ``population.retier_at_start``), else from the tier rules; contract from
-    ``contract``; tenure from the first month with MRR > 0; seats from
+    ``contract``; tenure from the first month with MRR > 0 (for an account already
+    paying in the data's first month, from its ``signup_date``:
+    :func:`cs_sim.sim.starts.life_starts`); seats from
     the usage table's last month when present, else ``seat_share * employees``; price
     per seat = MRR / seats; health from usage (inverting the active-share equation)
     when present, else the segment's mean.
@@ -427,9 +430,13 @@ def initial_population(
                   "seats": employees, "health": np.full(n, 50.0)}
         seg = _first_match(rules, seg_names, values, np.zeros(n, np.intp), annual)
         seg = np.minimum(seg, len(seg_names) - 1)
-    fp = first_paid.reindex(cur.index)
-    tenure = ((last.year - fp.dt.year) * 12 + (last.month - fp.dt.month)).to_numpy()
-    tenure = np.asarray(tenure, dtype=np.int64)
+    signup = (accounts.drop_duplicates("account_id").set_index("account_id")["signup_date"]
+              .reindex(first_paid.index) if "signup_date" in accounts.columns else None)
+    start, _ = life_starts(month_index(first_paid).astype(np.int64), signup,
+                           int(month_index([months.min()])[0]))
+    last_index = last.year * 12 + last.month - 1
+    tenure = (last_index - pd.Series(start, index=first_paid.index).reindex(cur.index)
+              ).to_numpy(dtype=np.int64)
     seat_share = segment_table(scenario, "seat_share")[seg]
     seats = np.maximum(1.0, np.rint(seat_share * employees))
     health = segment_table(scenario, "health_mean")[seg].copy()
