@@ -97,9 +97,13 @@ def plot_forest(
     ax.set_ylim(-0.6, len(rows) - 0.4)
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    span = max(float(np.max(np.abs(np.r_[lo, hi, 0.0]))), 1e-12)
-    ax.set_xlim(min(-0.1 * span, 1.15 * float(np.min(np.r_[lo, 0.0]))),
-                max(0.1 * span, 1.15 * float(np.max(np.r_[hi, 0.0]))))
+    span = float(np.max(np.abs(np.r_[lo, hi, 0.0])))
+    if not span > 0:  # no difference in any row: a readable axis around 0 (1 pp, or 1)
+        span = 0.01 if unit == "pct" else 1.0
+        ax.set_xlim(-span, span)
+    else:
+        ax.set_xlim(min(-0.1 * span, 1.15 * float(np.min(np.r_[lo, 0.0]))),
+                    max(0.1 * span, 1.15 * float(np.max(np.r_[hi, 0.0]))))
     locator = MaxNLocator(nbins=5)
     ax.xaxis.set_major_locator(locator)
     tick_digits = _tick_digits(locator.tick_values(*ax.get_xlim()), unit)

@@ -50,6 +50,8 @@ _TARGET_LIMITS = {"grr": (0.0, 1.0), "nrr": (0.0, math.inf), "logo_churn_rate": 
                   "nps": (-100.0, 100.0)}
 _KPI_UNITS = {"grr": "pct", "nrr": "pct", "logo_churn_rate": "pct", "nps": "score"}
 _KPI_LABELS = {"grr": "GRR", "nrr": "NRR", "logo_churn_rate": "Logo churn", "nps": "NPS"}
+#: which way each target KPI should move ("up": higher is better)
+DIRECTIONS = {"grr": "up", "nrr": "up", "logo_churn_rate": "down", "nps": "up"}
 #: how table columns are headed in the rendered plan
 COLUMN_LABELS = {"mrr": "MRR", "mrr_share": "share of MRR", "nrr": "NRR", "grr": "GRR",
                  "logo_churn_rate": "logo churn", "label": "segmentation",
@@ -418,7 +420,13 @@ def measurement(ctx: Context) -> Part:
         p.paragraphs.append(f"The success vector needs {2 * n} months of history; the data "
                             "hold fewer.")
     goals = goals_table(ctx)
-    p.tables.append(Table("Goals and KPI targets per segment", goals.drop(columns="unit")))
+    if len(goals):  # which way is better, beside each KPI
+        better = {_KPI_LABELS.get(k, k): "\u2191 higher" if d == "up" else "\u2193 lower"
+                  for k, d in DIRECTIONS.items()}
+        goals.insert(2, "better", goals["kpi"].map(better).fillna(""))
+        goals = goals.drop(columns="unit")
+    p.tables.append(Table("Goals and KPI targets per segment: the baseline now, the milestone "
+                          "of each check-in and the target", goals))
     dates = [d.date().isoformat() for d in checkin_dates(ctx)]
     p.paragraphs.append("Check-ins: " + ", ".join(dates) + " (a quarterly review of these "
                         "targets; the KPI baseline is re-run each month).")
@@ -429,8 +437,15 @@ def checkin_dates(ctx: Context) -> list[pd.Timestamp]:
     return [ctx.start + pd.DateOffset(months=3 * q) for q in range(1, 5)]
 
 
-def goals_table(ctx: Context) -> pd.DataFrame:
-    """One row per segment and KPI: baseline, quarterly milestones and the target."""
+def targets_frame(ctx: Context) -> pd.DataFrame:
+    """One row per segment and KPI with raw numbers: the baseline, the target, the way.
+
+    Columns ``segment``, ``kpi`` (the KPI registry key: ``nrr``, ``grr``,
+    ``logo_churn_rate``, ``nps``), ``label``, ``unit``, ``direction`` (``up`` when higher
+    is better), ``baseline`` (the KPI over the baseline window), ``target`` (the rule of
+    :data:`DEFAULT_TARGETS` or ``targets=``, capped at the KPI's limits) and one column
+    per quarterly check-in (ISO date) with the milestone on a straight line to it.
+    """
     rows = []
     dates = checkin_dates(ctx)
     for s in ["all", *ctx.segments]:
@@ -442,12 +457,26 @@ def goals_table(ctx: Context) -> pd.DataFrame:
             target = base * (1 + change) if kind == "relative" else base + change
             lo, hi = _TARGET_LIMITS.get(k, (-math.inf, math.inf))
             target = min(max(target, lo), hi)
-            unit = _KPI_UNITS.get(k, "number")
-            row = {"segment": s, "kpi": _KPI_LABELS.get(k, k), "baseline": fmt(base, unit)}
+            row = {"segment": s, "kpi": k, "label": _KPI_LABELS.get(k, k),
+                   "unit": _KPI_UNITS.get(k, "number"), "direction": DIRECTIONS.get(k, "up"),
+                   "baseline": base, "target": target}
             for q, d in enumerate(dates, start=1):
-                row[d.date().isoformat()] = fmt(base + (target - base) * q / 4, unit)
-            row.update({"target": fmt(target, unit), "unit": unit})
+                row[d.date().isoformat()] = base + (target - base) * q / 4
             rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def goals_table(ctx: Context, targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per segment and KPI: baseline, quarterly milestones and the target (text)."""
+    raw = targets_frame(ctx) if targets is None else targets
+    dates = [d.date().isoformat() for d in checkin_dates(ctx)]
+    rows = []
+    for r in raw.to_dict("records"):
+        u = r["unit"]
+        row = {"segment": r["segment"], "kpi": r["label"], "baseline": fmt(r["baseline"], u)}
+        row.update({d: fmt(r[d], u) for d in dates})
+        row.update({"target": fmt(r["target"], u), "unit": u})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -546,7 +575,8 @@ def instrumentation(ctx: Context) -> Part:
           "count")
     p.tables.append(Table("What is recorded", ev[["table", "instrumented", "rows", "accounts",
                                                   "months"]],
-                          {"rows": "count", "accounts": "count", "months": "count"}))
+                          {"instrumented": "flag", "rows": "count", "accounts": "count",
+                           "months": "count"}))
     gaps: dict[str, str] = {}
     for source in (ctx.baseline, ctx.journey, ctx.research, ctx.segmentation):
         gaps.update({str(k): str(v) for k, v in (getattr(source, "unavailable", None)

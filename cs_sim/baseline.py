@@ -31,8 +31,18 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+import cs_sim._baseline_views as _views
+from cs_sim._baseline_views import HEADLINE_KEYS, KPI_GROUPS, SEGMENT_KEYS
 from cs_sim.errors import CsSimError, KpiInputError
-from cs_sim.format import percent, style_frame, text_table, to_jsonable, write_files
+from cs_sim.format import (
+    Table,
+    html_escaped,
+    percent,
+    style_frame,
+    text_table,
+    to_jsonable,
+    write_files,
+)
 from cs_sim.kpis import feedback_themes, product_usage_rate
 from cs_sim.kpis._util import parse_month
 from cs_sim.kpis.conventions import CONVENTIONS, DEFINITIONS, Conventions
@@ -42,7 +52,7 @@ from cs_sim.tables import ACCOUNT_TABLES, CURRENCY_CODE, OPTIONAL_TABLES
 if TYPE_CHECKING:  # pragma: no cover
     from cs_sim.io import Dataset
 
-__all__ = ["KpiBaseline", "kpi_baseline"]
+__all__ = ["HEADLINE_KEYS", "KPI_GROUPS", "SEGMENT_KEYS", "KpiBaseline", "kpi_baseline"]
 
 #: units of the monthly series' and the bridge's columns
 _MONTHLY_UNITS = {
@@ -55,6 +65,7 @@ _BRIDGE_COLUMNS = ("month", "start_mrr", "new", "expansion", "reactivation", "co
 _BRIDGE_UNITS = {c: ("month" if c == "month" else "money") for c in _BRIDGE_COLUMNS}
 _METRIC_LABELS = {"net_mrr_churn_rate": "Net MRR churn", "logo_churn_rate": "Logo churn",
                   "quick_ratio": "Quick ratio", "clv": "CLV"}
+
 
 
 def _month(ts: pd.Timestamp) -> str:
@@ -103,6 +114,12 @@ class KpiBaseline:
         How figures treat special cases in these data (e.g. accounts that came back).
     warnings : tuple of str
         The dataset's warnings (:attr:`cs_sim.io.Dataset.warnings`).
+    health_bands : pandas.DataFrame or None
+        Whole company, one row per health band (index ``band``): ``accounts`` and
+        ``share`` of the scored accounts in the ``end`` month, and over the window's
+        months ``account_months`` scored in the band, how many ``churned`` the month
+        after and ``next_month_churn`` (:func:`cs_sim.kpis.health_band_churn`). None
+        without usage.
     """
 
     source: str | None
@@ -120,6 +137,7 @@ class KpiBaseline:
     reasons: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    health_bands: pd.DataFrame | None = None
 
     @property
     def segments(self) -> list[str]:
@@ -142,6 +160,12 @@ class KpiBaseline:
             f"{_month(self.first_month)} .. {_month(self.end)}"
             + (f", by {self.by}" if self.by else "")
         )
+
+    def window_label(self) -> str:
+        """The window's months, e.g. ``"2025-02 .. 2025-06"``."""
+        if self.n_months == 1:
+            return _month(self.end)
+        return f"{_month(self.first_month)} .. {_month(self.end)}"
 
     def window_text(self) -> str:
         """The window in words, as the top of :meth:`to_text` states it.
@@ -288,8 +312,51 @@ class KpiBaseline:
 
     def _repr_html_(self) -> str:
         table, units = self._headline_shown()
+        table.columns = html_escaped(table).columns  # segment labels are the user's text
         return style_frame(table, row_units=units, caption=self._title(),
                            currency=self.currency).to_html()
+
+    def view(self, group: str | None = None) -> Table:
+        """The headline KPIs of one group as a table for people (text and HTML).
+
+        Parameters
+        ----------
+        group : str, optional
+            A key of :data:`KPI_GROUPS` (``revenue``, ``retention``, ``engagement``,
+            ``voice``, ``health``) or ``other`` (registered KPIs in no group); None for
+            every KPI.
+
+        Returns
+        -------
+        cs_sim.format.Table
+            One row per KPI (its label), one column ``all`` and one per segment, each
+            figure in its unit (money with the currency); the note says why any figure
+            of the group is n/a.
+        """
+        return _views.group_view(self, group)
+
+    def headline_items(self) -> list[tuple[str, str, float, str]]:
+        """``(key, label, value, unit)`` of each KPI of :data:`HEADLINE_KEYS` (whole company),
+        for :func:`cs_sim.report.headlines`."""
+        return _views.headline_items(self)
+
+    def segment_kpis(self) -> Table | None:
+        """Per segment (index ``segment``): the KPIs of :data:`SEGMENT_KEYS`, with their
+        units (None without ``by``)."""
+        return _views.segment_kpis(self)
+
+    def health_band_table(self) -> Table | None:
+        """:attr:`health_bands` as a table for people (None without usage)."""
+        return _views.health_band_table(self)
+
+    def report_tables(self) -> dict[str, Any]:
+        """``segments, segment_units, health_bands, health_band_units`` for
+        :func:`cs_sim.report.headlines` (None where there is no such table)."""
+        return _views.report_tables(self)
+
+    def not_measured(self) -> Table:
+        """Optional tables the KPIs needed and did not have, notes and data warnings."""
+        return _views.not_measured(self)
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write ``baseline.json``, ``baseline.txt`` and the tables as CSV into ``out_dir``.
@@ -317,11 +384,23 @@ class KpiBaseline:
 
 
 def _subset(dataset: Dataset, account_ids: pd.Index) -> Dataset:
-    """The dataset restricted to some accounts (costs cannot be split and are dropped)."""
+    """The dataset restricted to some accounts (costs cannot be split and are dropped).
+
+    The mrr table keeps the months of the whole data: where the segment has no row in the
+    first or the last month, one row of MRR 0 (an account not paying) is added, so that a
+    window valid for the company is valid for every segment (a segment whose accounts
+    started later has no cohort in an earlier opening month, and says so).
+    """
     tables: dict[str, Any] = {}
     for name, frame in dataset.tables().items():
         if name in ACCOUNT_TABLES:
             tables[name] = frame[frame["account_id"].isin(account_ids)]
+    mrr, months = tables["mrr"], dataset.mrr["month"]
+    pad = [m for m in (months.min(), months.max()) if not (mrr["month"] == m).any()]
+    if pad and len(mrr):
+        rows = pd.DataFrame({"account_id": mrr["account_id"].iloc[0], "month": pad, "mrr": 0.0})
+        tables["mrr"] = pd.concat([mrr, rows.astype({"month": mrr["month"].dtype})],
+                                  ignore_index=True)
     return replace(dataset, costs=None, **tables)
 
 
@@ -525,14 +604,21 @@ def kpi_baseline(
     reasons: dict[str, dict[str, str]] = {k: {"all": r} for k, r in why.items()}
     if by is not None:
         accounts = dataset.accounts
+        split_costs = ({k.name for k in registered_kpis() if "costs" in k.tables}
+                       if dataset.costs is not None else set())
         for segment, group in accounts.groupby(accounts[by].fillna("(none)"), sort=True):
-            sub = _subset(dataset, pd.Index(group["account_id"]))
-            seg_values, seg_why = _headline(
-                KpiWindow(sub, start_ts, end_ts, gross_margin=gross_margin,
-                          conventions=conventions)
+            ids = pd.Index(group["account_id"])
+            health = None if window.health is None else \
+                window.health[window.health["account_id"].isin(ids)]
+            seg_values, seg_why = _headline(  # the company's health scores of the segment
+                KpiWindow(_subset(dataset, ids), start_ts, end_ts, gross_margin=gross_margin,
+                          conventions=conventions, health=health)
             )
             columns[str(segment)] = seg_values
             for k, r in seg_why.items():
+                if k in split_costs:
+                    r = ("CS costs are company-wide (the costs table has no accounts), so "
+                         "this figure is not split by segment")
                 reasons.setdefault(k, {})[str(segment)] = r
 
     kpis = registered_kpis()
@@ -548,6 +634,7 @@ def kpi_baseline(
     elif window.surveys is not None and len(window.surveys):
         themes = feedback_themes(window.surveys)
     return KpiBaseline(
+        health_bands=_views.health_bands(window),
         source=dataset.source,
         start=start_ts,
         end=end_ts,

@@ -435,9 +435,19 @@ def html_escaped(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if out[col].dtype.kind not in "fiub":
             out[col] = [esc(v) for v in out[col]]
-    out.index = out.index.map(esc)
-    out.columns = out.columns.map(esc)
+    out.index = _escape_labels(out.index, esc)
+    out.columns = _escape_labels(out.columns, esc)
     return out
+
+
+def _escape_labels(labels: Any, esc: Any) -> Any:
+    """An index with every text label escaped, each level of a MultiIndex too."""
+    import pandas as pd
+
+    if isinstance(labels, pd.MultiIndex):
+        return pd.MultiIndex.from_tuples([tuple(esc(v) for v in t) for t in labels],
+                                         names=labels.names)
+    return labels.map(esc)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -489,6 +499,8 @@ class Table:
         analysis is not available.
     index : bool, default True
         Show the index.
+    diff_columns : tuple of str, optional
+        Columns of ``units`` shown as signed differences (``+1,234``, ``+0.5 pp``).
 
     Examples
     --------
@@ -500,9 +512,10 @@ class Table:
 
     def __init__(self, frame: pd.DataFrame, units: Mapping[str, str] | None = None, *,
                  caption: str | None = None, note: str | None = None,
-                 index: bool = True) -> None:
+                 index: bool = True, diff_columns: tuple[str, ...] = ()) -> None:
         self.frame = frame
         self.units = dict(units or {})
+        self.diff_columns = tuple(diff_columns)
         self.caption = caption
         self.note = note
         self.index = index
@@ -515,7 +528,8 @@ class Table:
         """Caption, table and note as plain text."""
         parts = [self.caption] if self.caption else []
         if len(self.frame):
-            parts.append(text_table(self.frame, self.units, index=self.index))
+            parts.append(text_table(self.frame, self.units, index=self.index,
+                                    diff_columns=self.diff_columns))
         if self.note:
             parts.append(self.note)
         return "\n".join(parts)
@@ -531,8 +545,20 @@ class Table:
 
         html = ""
         if len(self.frame):
-            styler = style_frame(html_escaped(self.frame), self.units,
+            esc = html_escaped(self.frame)
+            shown = dict(zip(self.frame.columns, esc.columns, strict=True))
+            styler = style_frame(esc, {shown[c]: u for c, u in self.units.items()
+                                       if c in shown},
+                                 diff_columns=tuple(shown[c] for c in self.diff_columns
+                                                    if c in shown),
                                  caption=escape(self.caption) if self.caption else None)
+            # text reads from the left; months stay on one line
+            text = [c for c in esc.columns if esc[c].dtype.kind == "O"]
+            if text:
+                styler = styler.set_properties(subset=text, **{"text-align": "left"})
+            months = [c for c in esc.columns if esc[c].dtype.kind == "M"]
+            if months:
+                styler = styler.set_properties(subset=months, **{"white-space": "nowrap"})
             if not self.index:
                 styler = styler.hide(axis="index")
             html = styler.to_html()

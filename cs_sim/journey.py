@@ -63,6 +63,7 @@ import pandas as pd
 
 from cs_sim.errors import StrategyInputError
 from cs_sim.format import fmt, format_frame, style_frame, text_table, to_jsonable, write_files
+from cs_sim.format import html_escaped as _escaped
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -156,6 +157,28 @@ class JourneyMap:
         """The stage table (raw numbers)."""
         return self.stages.copy()
 
+    def headline_items(self) -> list[tuple[str, str, Any, str]]:
+        """``(key, label, value, unit)`` for :func:`cs_sim.report.headlines` (NaN: not
+        computed): onboarding, adoption, renewal, worst drop-off, most untouched hand-off."""
+        st, h, nan = self.stages, self.handoffs.dropna(subset=["no_touch_share"]), float("nan")
+        drop = st["drop_off_rate"].dropna()
+        worst, gap = (drop.idxmax() if len(drop) else None,
+                      h.loc[h["no_touch_share"].idxmax()] if len(h) else None)
+        return [
+            ("onboarding_completion", "Onboarding completed (first value in time)",
+             self.metric("onboarding", "onboarding_completion"), "pct"),
+            ("time_to_first_value", "Time to first value (median)",
+             self.metric("onboarding", "time_to_first_value_median"), "months"),
+            ("adoption_conversion", "Adoption: accounts that adopted",
+             float(st.loc["adoption", "conversion_rate"]), "pct"),
+            ("renewal_rate", "Renewal: annual contracts renewed",
+             self.metric("renewal", "renewal_rate"), "pct"),
+            ("highest_drop_off", "Highest drop-off" + (f": {STAGES[worst]}" if worst else ""),
+             nan if worst is None else float(drop[worst]), "pct"),
+            ("handoff_no_touch", "Untouched after a hand-off" + ("" if gap is None else
+                f": {STAGES[gap['from_stage']]} to {STAGES[gap['to_stage']]}"),
+             nan if gap is None else float(gap["no_touch_share"]), "pct")]
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary of raw numbers (NaN as None)."""
         return to_jsonable({
@@ -211,12 +234,13 @@ class JourneyMap:
         if name not in tables:
             raise ValueError(f"unknown table {name!r}; use one of {', '.join(tables)}")
         frame, units = tables[name]
-        return style_frame(frame, units)
+        return style_frame(_escaped(frame), units)  # owner teams, kinds: the user's text
 
     def _repr_html_(self) -> str:
         cols = ["label", "owner_team", "touchpoints", "entered", "conversion_rate",
                 "drop_off_rate", "median_months", "nps", "status"]
-        return style_frame(self.stages[cols], _UNITS, caption="Customer journey").to_html()
+        return style_frame(_escaped(self.stages[cols]), _UNITS,
+                           caption="Customer journey").to_html()
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """The journey-map figure (:func:`cs_sim.plotting.plot_journey`)."""

@@ -70,6 +70,7 @@ from cs_sim._questionnaire import (
 )
 from cs_sim.errors import StrategyInputError
 from cs_sim.format import fmt, style_frame, text_table, to_jsonable, write_files
+from cs_sim.format import html_escaped as _escaped
 from cs_sim.tables import TABLES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -486,13 +487,35 @@ class MaturityAssessment:
         if name not in tables:
             raise ValueError(f"unknown table {name!r}; use one of {', '.join(tables)}")
         frame, units = tables[name]
-        return style_frame(frame, units).hide(axis="index")
+        return style_frame(_escaped(frame), units).hide(axis="index")  # answers' text
 
     def _repr_html_(self) -> str:
         table = style_frame(self.scores.set_index("label")[["score", "next_stage_needs"]],
                             {"score": "score", "next_stage_needs": "score"},
                             caption="Scores by dimension (1-5)").to_html()
         return f"<p>{html.escape(self.summary())}</p>{table}"
+
+    @property
+    def stage_number(self) -> int:
+        """The stage reached as a number: 1 reactive, 2 proactive, 3 predictive, 4 strategic."""
+        return STAGES.index(self.stage) + 1
+
+    def headline_items(self) -> list[tuple[str, str, Any, str]]:
+        """``(key, label, value, unit)`` for :func:`cs_sim.report.headlines`: the stage
+        reached and the self-assessed one (1 reactive .. 4 strategic), the overall score,
+        the evidence gates passed and the roadmap's steps."""
+        passed = int((self.gates["status"] == "pass").sum())
+        return [
+            ("maturity_stage", f"Stage reached: {self.stage_label} (1 reactive .. 4 "
+             "strategic)", self.stage_number, "count"),
+            ("maturity_self_assessed", f"Self-assessed stage: {self.self_assessed_stage}",
+             STAGES.index(self.self_assessed_stage) + 1, "count"),
+            ("maturity_score", "Overall score (mean of the dimensions, 1-5)", self.overall,
+             "score"),
+            ("evidence_gates_passed", f"Evidence gates passed (of {len(self.gates)})", passed,
+             "count"),
+            ("roadmap_steps", f"Roadmap steps to the {self.next_stage} stage" if self.next_stage
+             else "Roadmap steps (top stage reached)", len(self.roadmap), "count")]
 
     def plot_radar(self, ax: Axes | None = None) -> Axes:
         """Radar chart of the dimension scores beside what the next stage needs.
@@ -509,11 +532,26 @@ class MaturityAssessment:
         from cs_sim.plotting import plot_radar
 
         s = self.scores.set_index("label")
-        target = None if self.next_stage is None else s["target"]
-        return plot_radar(s["score"], target=target,
-                          target_label=(f"roadmap target ({self.next_stage})"
-                                        if target is not None else None),
-                          title=f"Maturity: {self.stage_label}", ax=ax)
+        nxt = self.next_stage
+        title = f"Maturity: {self.stage_label}"
+        if self.self_assessed_stage != self.stage:
+            title += f" (self-assessed: {self.self_assessed_stage})"
+        return plot_radar(s["score"], target=None if nxt is None else s["target"],
+                          target_label=None if nxt is None else f"roadmap target ({nxt})",
+                          needs=None if nxt is None else s["next_stage_needs"],
+                          needs_label=None if nxt is None else f"least the {nxt} stage "
+                          "needs of each dimension", title=title, ax=ax)
+
+    def plot_gaps(self, ax: Axes | None = None) -> Axes:
+        """Each dimension's score against the next stage's minimum (``plot_maturity_gaps``).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from cs_sim.plotting import plot_maturity_gaps
+
+        return plot_maturity_gaps(self.scores, next_stage=self.next_stage, ax=ax)
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write ``maturity.json``, ``maturity.txt``, the tables as CSV and ``radar.png``."""

@@ -39,7 +39,7 @@ import html
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,13 +56,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from cs_sim.journey import JourneyMap
     from cs_sim.maturity import MaturityAssessment
 
-__all__ = ["PART_KEYS", "StrategyPlan", "build_plan"]
+__all__ = ["HEADLINE_KEYS", "PART_KEYS", "StrategyPlan", "build_plan"]
 
 #: the eight parts, in order
 PART_KEYS: tuple[str, ...] = ("segmentation", "orchestration", "interventions",
                               "measurement", "expansion", "communication", "instrumentation",
                               "operationalisation")
 TEMPLATES = {"markdown": "strategy_plan.md.j2", "html": "strategy_plan.html.j2"}
+#: plan KPI -> key of the same figure among the KPI baseline's headlines (03_kpi_baseline,
+#: :data:`cs_sim._baseline_views.HEADLINE_KEYS`), so that ``cs-sim report --compare-to``
+#: can tell a target met; the window's logo churn has none there (the baseline's headline
+#: is the average monthly rate, another figure), so its target's ``metric`` is None
+HEADLINE_KEYS: dict[str, str] = {"nrr": "nrr", "grr": "grr", "nps": "nps"}
 
 
 def _md_escape(value: Any) -> str:
@@ -113,6 +118,10 @@ class StrategyPlan:
         When the plan starts (the month after the data's last month by default).
     by : str or None
         The segmentation.
+    targets : DataFrame
+        The goals with raw numbers, one row per segment and KPI
+        (:func:`cs_sim._plan_parts.targets_frame`): ``segment, kpi, label, unit,
+        direction, baseline, target`` and the milestone of each check-in.
     """
 
     parts: dict[str, Part]
@@ -123,6 +132,7 @@ class StrategyPlan:
     source: str | None
     start: pd.Timestamp
     by: str | None
+    targets: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __repr__(self) -> str:
         flags = sum(len(p.flags) for p in self.parts.values())
@@ -190,15 +200,66 @@ class StrategyPlan:
                                                "unit": f.unit} for f in p.figures}}
                       for k, p in self.parts.items()},
             "goals": self.goals.to_dict("records"),
+            "targets": self.targets.to_dict("records"),
         })
 
-    def view(self, part: str) -> Any:
+    def headline_items(self) -> list[tuple[str, str, Any, str]]:
+        """The plan's headline figures for :func:`cs_sim.report.headlines`.
+
+        Returns
+        -------
+        list of (key, label, value, unit)
+            ``plan_parts``, ``plan_segments``, ``plan_flags`` (warnings such as revenue
+            up while outcomes worsen), ``plan_targets`` (company-wide KPI targets) and
+            ``plan_start`` (the month the plan starts).
+        """
+        whole = self.targets[self.targets["segment"] == "all"] if len(self.targets) else \
+            self.targets
+        segments = self.targets["segment"].nunique() - 1 if len(self.targets) else 0
+        return [
+            ("plan_parts", "Parts of the plan", len(self.parts), "count"),
+            ("plan_segments", "Segments with their own targets", segments, "count"),
+            ("plan_flags", "Warnings raised by the plan",
+             sum(len(p.flags) for p in self.parts.values()), "count"),
+            ("plan_targets", "Company-wide KPI targets", len(whole), "count"),
+            ("plan_start", "Plan starts", self.start, "month"),
+        ]
+
+    def headline_targets(self, *, segments: bool = False) -> list[dict[str, Any]]:
+        """The targets for :func:`cs_sim.report.headlines` (``targets=``).
+
+        Parameters
+        ----------
+        segments : bool, default False
+            Also each segment's targets (their ``metric`` is None: the KPI baseline's
+            headlines are the whole company's).
+
+        Returns
+        -------
+        list of dict
+            ``name, metric`` (the key of the KPI baseline's headline, :data:`HEADLINE_KEYS`),
+            ``target, value`` (the baseline now), ``unit`` and ``direction``.
+        """
+        out = []
+        for r in self.targets.to_dict("records"):
+            whole = r["segment"] == "all"
+            if not (whole or segments):
+                continue
+            out.append({"name": r["label"] if whole else f"{r['label']} ({r['segment']})",
+                        "metric": HEADLINE_KEYS.get(r["kpi"]) if whole else None,
+                        "target": r["target"], "value": r["baseline"], "unit": r["unit"],
+                        "direction": r["direction"]})
+        return out
+
+    def view(self, part: str, *, title: bool = True) -> Any:
         """One part of the plan as HTML for a notebook (customer text escaped).
 
         Parameters
         ----------
         part : str
             One of :data:`PART_KEYS`.
+        title : bool, default True
+            Start with the part's title (False under a heading of its own).
 
         Returns
         -------
@@ -209,11 +270,12 @@ class StrategyPlan:
             raise ValueError(f"unknown part {part!r}; use one of {', '.join(PART_KEYS)}")
         p = self.parts[part]
         text = "\n".join([p.title, *(f"- {f.label}: {f.shown}" for f in p.figures), *p.flags])
-        return _Html(_part_html(p), text)
+        return _Html(_part_html(p, title=title), text)
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{i}</td><td>{html.escape(p.title)}</td><td>"
+            f"<tr><td>{i}</td><td style='text-align:left'>{html.escape(p.title)}</td>"
+            "<td style='text-align:left'>"
             + html.escape("; ".join(f"{f.label}: {f.shown}" for f in p.figures[:3]))
             + "</td></tr>" for i, p in enumerate(self.parts.values(), start=1))
         return (f"<p><b>{html.escape(self.title)}</b></p><table><tr><th>#</th><th>part</th>"
@@ -243,17 +305,36 @@ class _Html:
         return self.html
 
 
-def _part_html(p: Part) -> str:
+def _part_html(p: Part, *, title: bool = True) -> str:
     e = html.escape
-    out = [f"<h3>{e(p.title)}</h3>", f"<p><i>{e(p.intro)}</i></p>"]
+    out = [f"<h3>{e(p.title)}</h3>"] if title else []
+    out.append(f"<p><i>{e(p.intro)}</i></p>")
     out += [f"<p><b>Warning:</b> {e(f)}</p>" for f in p.flags]
     if p.figures:
         out.append("<ul>" + "".join(f"<li>{e(f.label)}: <b>{e(f.shown)}</b></li>"
                                     for f in p.figures) + "</ul>")
     out += [f"<p>{e(x)}</p>" for x in p.paragraphs]
     for t in p.tables:
-        out.append(f"<p><b>{e(t.title)}</b></p>" + t.shown().to_html(index=False, escape=True))
+        out.append(f"<p><b>{e(t.title)}</b></p>" + _table_html(t))
     return "\n".join(out)
+
+
+def _table_html(t: Any) -> str:
+    """A part's table: every cell escaped, words left-aligned and figures right-aligned."""
+    import re
+
+    figure = re.compile(r"^([+-]?[\d,.]+( ?%| pp| months)?|n/a|yes|no|\d{4}-\d{2}(-\d{2})?)$")
+    shown = t.shown()
+    words = [c for c in shown.columns
+             if not all(figure.match(str(v).strip()) for v in shown[c])]
+    styler = shown.style.format(escape="html").hide(axis="index")
+    styler = styler.format_index(escape="html", axis="columns")
+    if words:
+        styler = styler.set_properties(subset=words, **{"text-align": "left"})
+        styler = styler.set_table_styles(
+            {c: [{"selector": "th", "props": "text-align: left"}] for c in words},
+            overwrite=False)
+    return styler.to_html()
 
 
 def _summary(comparison: Any) -> pd.DataFrame:
@@ -369,6 +450,8 @@ def build_plan(
     built = [make(ctx) for make in parts_mod.PARTS]
     name = company or getattr(maturity, "company", None)
     title = f"Customer-success strategy plan{f' for {name}' if name else ''}"
-    return StrategyPlan(parts={p.key: p for p in built}, goals=parts_mod.goals_table(ctx),
+    targets = parts_mod.targets_frame(ctx)
+    return StrategyPlan(parts={p.key: p for p in built},
+                        goals=parts_mod.goals_table(ctx, targets),
                         checkins=parts_mod.checkin_dates(ctx), title=title, company=name,
-                        source=dataset.source, start=when, by=by)
+                        source=dataset.source, start=when, by=by, targets=targets)

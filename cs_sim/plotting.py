@@ -13,6 +13,26 @@ import numpy as np
 import pandas as pd
 
 from cs_sim._forest import FOREST_PANELS, forest_figure, plot_forest
+from cs_sim._plots_baseline import (
+    health_validation_figure,
+    plot_clv_by_segment,
+    plot_cohort_heatmap,
+    plot_health_bands,
+    plot_health_weights,
+    plot_mrr_bridge,
+    plot_mrr_waterfall,
+    segment_kpis_figure,
+)
+from cs_sim._plots_strategy import plot_journey, plot_maturity_gaps, plot_radar
+from cs_sim._segment_plots import (
+    attractiveness_figure,
+    plot_attractiveness,
+    plot_nps_mix,
+    plot_segment_bars,
+    plot_service_model,
+    segment_bar_panels,
+    theme_impact_figure,
+)
 from cs_sim.format import fmt
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -23,17 +43,18 @@ __all__ = ["plot_journey", "plot_mrr_bridge", "plot_radar", "plot_retention", "p
            "plot_tornado"]
 # the comparison's forest chart (cs_sim._forest)
 __all__ += ["FOREST_PANELS", "forest_figure", "plot_forest"]
+# maturity and journey figures (cs_sim._plots_strategy)
+__all__ += ["plot_maturity_gaps"]
+# KPI-baseline figures (cs_sim._plots_baseline)
+__all__ += ["health_validation_figure", "plot_clv_by_segment", "plot_cohort_heatmap",
+            "plot_health_bands", "plot_health_weights", "plot_mrr_waterfall",
+            "segment_kpis_figure"]
 # research and segmentation figures (cs_sim.research, cs_sim.segmentation)
 __all__ += ["plot_adoption", "plot_by_segment", "plot_message", "plot_segment_map",
             "plot_segmentation_tradeoffs", "plot_survey_intervals", "plot_themes"]
-
-_MOVEMENTS = [
-    ("new", "#2b8cbe", 1),
-    ("expansion", "#41ab5d", 1),
-    ("reactivation", "#a1d99b", 1),
-    ("contraction", "#fd8d3c", -1),
-    ("churned", "#e31a1c", -1),
-]
+# segment bars and the other research and segmentation figures (cs_sim._segment_plots)
+__all__ += ["attractiveness_figure", "plot_attractiveness", "plot_nps_mix", "plot_segment_bars",
+            "plot_service_model", "segment_bar_panels", "theme_impact_figure"]
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -50,49 +71,6 @@ def _ticks_in(axes: Axes, unit: str) -> None:
     from matplotlib.ticker import FuncFormatter
 
     axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt(v, unit)))
-
-
-def plot_mrr_bridge(bridge: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Plot the monthly MRR movements as stacked bars and the ending MRR as a line.
-
-    Parameters
-    ----------
-    bridge : pandas.DataFrame
-        Output of :func:`cs_sim.kpis.mrr_bridge` (one row per month, no ``by``).
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw on; a new figure is created when omitted.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        Gains are drawn above zero, losses (contraction, churn) below.
-    """
-    ax = _axes(ax)
-    months = pd.to_datetime(bridge["month"]).dt.strftime("%Y-%m").to_numpy()
-    x = np.arange(len(months))
-    up = np.zeros(len(x))
-    down = np.zeros(len(x))
-    for column, colour, sign in _MOVEMENTS:
-        values = bridge[column].to_numpy(dtype=float)
-        base = up if sign > 0 else down
-        ax.bar(x, sign * values, bottom=base, color=colour, label=column, width=0.7)
-        if sign > 0:
-            up = up + values
-        else:
-            down = down - values
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xticks(x, months, rotation=45, ha="right")
-    ax.set_ylabel("MRR movement")
-    _ticks_in(ax, "money")
-    twin = ax.twinx()
-    twin.plot(
-        x, bridge["end_mrr"].to_numpy(dtype=float), color="black", marker="o", label="end MRR"
-    )
-    twin.set_ylabel("ending MRR")
-    _ticks_in(twin, "money")
-    ax.set_title("MRR bridge")
-    ax.legend(loc="upper left", fontsize="small", ncols=3)
-    return ax
 
 
 def plot_retention(
@@ -180,71 +158,6 @@ def plot_simulation(
     return ax
 
 
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
-
-
-def plot_radar(
-    scores: pd.Series,
-    *,
-    target: pd.Series | None = None,
-    target_label: str | None = None,
-    scale: tuple[float, float] = (1, 5),
-    title: str | None = None,
-    ax: Axes | None = None,
-) -> Axes:
-    """Radar (spider) chart of scores by dimension, optionally beside a target profile.
-
-    Parameters
-    ----------
-    scores : pandas.Series
-        Score per dimension (the index gives the labels), e.g. the maturity scores.
-    target : pandas.Series, optional
-        A second profile on the same index (e.g. what the next stage needs), dashed.
-    target_label : str, optional
-        Legend label of ``target``.
-    scale : (float, float)
-        Lowest and highest score; the rings are drawn at each whole number.
-    title : str, optional
-    ax : matplotlib.axes.Axes, optional
-        A polar Axes (``fig.add_subplot(projection="polar")``); a new figure is created
-        when omitted.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(7.5, 7.5), subplot_kw={"projection": "polar"})
-    elif ax.name != "polar":
-        raise ValueError("plot_radar needs a polar Axes: fig.add_subplot(projection='polar')")
-    values = scores.to_numpy(dtype=float)
-    angles = np.linspace(0.0, 2.0 * np.pi, len(values), endpoint=False)
-    loop = np.append(angles, angles[0])
-    ax.set_theta_offset(np.pi / 2)
-    ax.set_theta_direction(-1)
-    ax.plot(loop, np.append(values, values[0]), color="#2b8cbe", marker="o", label="score")
-    ax.fill(loop, np.append(values, values[0]), color="#2b8cbe", alpha=0.25)
-    if target is not None:
-        t = target.reindex(scores.index).to_numpy(dtype=float)
-        ax.plot(loop, np.append(t, t[0]), color="#e6550d", linestyle="--", marker=".",
-                label=target_label or "target")
-    ax.set_xticks(angles, [_wrap(label, 16) for label in scores.index], fontsize=9)
-    ax.tick_params(axis="x", pad=14)
-    lo, hi = scale
-    ax.set_ylim(0, hi)
-    ax.set_yticks(np.arange(lo, hi + 1), [f"{v:g}" for v in np.arange(lo, hi + 1)],
-                  fontsize=8, color="grey")
-    if title:
-        ax.set_title(title, pad=24)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=2, frameon=False)
-    return ax
-
-
 def _input_number(value: float) -> str:
     """A parameter's value with about 3 significant digits (no e-notation)."""
     v = abs(float(value))
@@ -309,7 +222,7 @@ def plot_tornado(
         labels = [f"{p}\n{_input_number(a)} .. {_input_number(b)}" for p, a, b in
                   zip(labels, rows["low_input"], rows["high_input"], strict=True)]
     ax.set_yticks(y, labels, fontsize="small")
-    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_ylim(-0.7, len(rows) + 0.35)  # headroom above the bars for the legend
     ax.set_xlim(-1.3 * span, 1.3 * span)
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -320,7 +233,7 @@ def plot_tornado(
                                                    else ""))
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="upper center", ncols=2, fontsize="small", frameon=False)
     if title:
         ax.set_title(title)
     return ax
@@ -530,84 +443,4 @@ def plot_segment_map(attract: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("growth: net revenue retention")
     ax.margins(0.2)
     ax.set_title("Segment attractiveness (bubble area = MRR)")
-    return ax
-
-
-
-_STATUS_COLOURS = {"computed": "#2b8cbe", "partial": "#74a9cf", "not available": "#bdbdbd",
-                   "no data": "#bdbdbd"}
-
-
-def plot_journey(stages: pd.DataFrame, metrics: pd.DataFrame | None = None, *,
-                 ax: Axes | None = None) -> Axes:
-    """The customer-journey map: one column per stage, left to right.
-
-    Each column shows the stage and its owner team (the box; grey when the stage could
-    not be computed), how many accounts entered it, its conversion, drop-off, time in
-    stage and NPS, its touchpoints and, below, the stage's own metrics. An arrow
-    between two stages is red where the owner team changes (a hand-off).
-
-    Parameters
-    ----------
-    stages : pandas.DataFrame
-        ``JourneyMap.stages`` (index stage; ``label, owner_team, status, touchpoints,
-        entered, conversion_rate, drop_off_rate, median_months, nps, nps_responses``).
-    metrics : pandas.DataFrame, optional
-        ``JourneyMap.metrics_shown()`` (``stage, label, value`` as text).
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw on; a new figure is created when omitted.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(15, 6.5))
-    n = len(stages)
-    ax.set_xlim(0, n)
-    ax.set_ylim(0, 10)
-    ax.axis("off")
-    for i, (stage, row) in enumerate(stages.iterrows()):
-        colour = _STATUS_COLOURS.get(str(row["status"]), "#2b8cbe")
-        ax.add_patch(FancyBboxPatch((i + 0.06, 8.0), 0.88, 1.7, boxstyle="round,pad=0.02",
-                                    facecolor=colour, edgecolor="none"))
-        ax.text(i + 0.5, 9.2, _wrap(row["label"], 14), ha="center", va="center",
-                color="white", fontsize=10, fontweight="bold")
-        ax.text(i + 0.5, 8.45, _wrap(f"owner: {row['owner_team']}", 20), ha="center",
-                va="center", color="white", fontsize=7.5)
-        if row["status"] == "not available":
-            lines = [_wrap(f"needs {row['needs'].split(', ')[-1]}", 22)]
-        elif row["status"] == "no data":
-            lines = ["no touchpoints", "of this kind"]
-        else:
-            lines = [f"entered {fmt(row['entered'], 'count')}",
-                     f"converted {fmt(row['conversion_rate'], 'pct')}",
-                     f"drop-off {fmt(row['drop_off_rate'], 'pct')}"]
-            if row["median_months"] == row["median_months"]:  # not NaN
-                lines.append(f"time in stage {fmt(row['median_months'], 'months')}")
-            if row["nps_responses"]:
-                lines.append(f"NPS {fmt(row['nps'], 'score')} "
-                             f"(n={fmt(row['nps_responses'], 'count')})")
-        ax.text(i + 0.5, 7.7, "\n".join(lines), ha="center", va="top", fontsize=8,
-                linespacing=1.5)
-        if row["touchpoints"]:
-            ax.text(i + 0.5, 5.0, _wrap("touchpoints: " + row["touchpoints"], 22),
-                    ha="center", va="top", fontsize=7.5, color="#555555")
-        if metrics is not None:
-            mine = metrics[metrics["stage"] == stage].head(4)
-            text = "\n".join(_wrap(f"{getattr(m, 'short', m.label)}: {m.value}", 24)
-                             for m in mine.itertuples())
-            ax.text(i + 0.5, 3.2, text, ha="center", va="top", fontsize=7.5,
-                    color="#08306b", linespacing=1.3)
-        if i + 1 < n:
-            change = stages["owner_team"].iloc[i + 1] != row["owner_team"]
-            ax.add_patch(FancyArrowPatch((i + 0.94, 8.85), (i + 1.06, 8.85),
-                                         arrowstyle="-|>", mutation_scale=12,
-                                         color="#e31a1c" if change else "#636363"))
-    ax.axhline(3.5, xmin=0.01, xmax=0.99, color="#d9d9d9", linewidth=0.8)
-    ax.set_title("Customer journey map (red arrow: hand-off to another team)", fontsize=11)
     return ax

@@ -39,6 +39,7 @@ from cs_sim.kpis.engagement import (
 )
 from cs_sim.kpis.health import (
     HealthConfig,
+    health_band_churn,
     health_band_shares,
     health_config_from_dict,
     health_score,
@@ -110,6 +111,7 @@ __all__ = [
     "feedback_themes",
     "first_contact_resolution",
     "formulas",
+    "health_band_churn",
     "health_band_shares",
     "health_config_from_dict",
     "health_score",

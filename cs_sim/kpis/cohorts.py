@@ -42,6 +42,7 @@ def cohort_retention(
     kind: Literal["logo", "revenue"] = "logo",
     by: str | None = None,
     accounts: pd.DataFrame | None = None,
+    freq: Literal["M", "Q"] = "M",
 ) -> pd.DataFrame:
     """Cohort retention table: cohorts x months since the cohort's start.
 
@@ -73,15 +74,24 @@ def cohort_retention(
         it becomes the first index level.
     accounts : DataFrame, optional
         The accounts table; its ``signup_date`` gives the cohorts.
+    freq : {'M', 'Q'}, default 'M'
+        Cohorts of a calendar month or of a quarter. Columns still count the months
+        since each account's own start; a quarter cohort's cell is shown only when every
+        account of the cohort is observed then (NaN at the edge of the data otherwise),
+        so each cell describes the whole cohort.
 
     Returns
     -------
     DataFrame
-        Index ``cohort`` (first day of the cohort's month; ``[by, cohort]`` when
-        grouped), columns ``0 .. n - 1`` named ``months_since_start``, values fractions.
+        Index ``cohort`` (first day of the cohort's month or quarter; ``[by, cohort]``
+        when grouped), columns ``0 .. n - 1`` named ``months_since_start``, values
+        fractions.
     """
     if kind not in ("logo", "revenue"):
         raise KpiInputError(f"kind must be 'logo' or 'revenue', got {kind!r}")
+    if freq not in ("M", "Q"):
+        raise KpiInputError(f"freq must be 'M' (monthly cohorts) or 'Q' (quarterly), "
+                            f"got {freq!r}")
     m = _build_matrix(mrr, by)
     mat = m.units
     n_months = mat.shape[1]
@@ -105,6 +115,8 @@ def cohort_retention(
     frame = pd.DataFrame(values, columns=columns)
     base_month = month_numbers(pd.Series(m.months[:1]))[0]
     frame["cohort"] = (base_month + start).astype("datetime64[M]").astype("datetime64[ns]")
+    if freq == "Q":
+        frame["cohort"] = frame["cohort"].dt.to_period("Q").dt.start_time
     keys: list[str] = []
     if by is not None:
         seg = np.empty(len(m.accounts), dtype=object)
@@ -115,6 +127,8 @@ def cohort_retention(
     frame = frame[ever]
     grouped = frame.groupby([*keys, "cohort"], dropna=False)
     summed = grouped[list(columns)].sum(min_count=1)
+    # a cell describes the whole cohort: every account observed (always so monthly)
+    summed = summed.where(grouped[list(columns)].count().eq(grouped.size(), axis=0))
     if kind == "logo":
         table = summed.div(grouped.size(), axis=0)
     else:

@@ -71,6 +71,7 @@ __all__ = [
     "ComponentConfig",
     "HealthConfig",
     "Normalisation",
+    "health_band_churn",
     "health_band_shares",
     "health_config_from_dict",
     "health_score",
@@ -505,3 +506,72 @@ def health_band_shares(
     long = long.sort_values([*keys, "month", "band"],
                             key=lambda s: s.map(order) if s.name == "band" else s)
     return long.reset_index(drop=True)
+
+
+def health_band_churn(
+    health: pd.DataFrame,
+    mrr: pd.DataFrame,
+    *,
+    start: Any = None,
+    end: Any = None,
+    config: HealthConfig | None = None,
+) -> pd.DataFrame:
+    """Churn in the month after each scored month, by health band: does red mean risk?
+
+    An account-month scored in band b (account paying in month m) *churned next month*
+    when the account pays nothing in m + 1 (MRR 0 or no row). Account-months whose next
+    month is after the last month of ``mrr`` have no known outcome and are left out.
+    ``churn_rate = churned / account_months`` per band.
+
+    Parameters
+    ----------
+    health : DataFrame
+        Output of :func:`health_score` (``account_id, month, band``).
+    mrr : DataFrame
+        Canonical mrr table (the next month's payment).
+    start, end : month-like, optional
+        First and last scored month counted (inclusive); default every month.
+    config : HealthConfig, optional
+        For the band order (default: the packaged configuration's bands).
+
+    Returns
+    -------
+    DataFrame
+        ``band, account_months, churned, churn_rate``, one row per configured band in
+        order (a band with no account-month has churn rate NaN).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> months = pd.to_datetime(["2025-01-01", "2025-02-01"])
+    >>> mrr = pd.DataFrame({"account_id": ["a", "a", "b"], "month": [*months, months[0]],
+    ...                     "mrr": [10.0, 10.0, 5.0]})
+    >>> health = pd.DataFrame({"account_id": ["a", "b"], "month": [months[0]] * 2,
+    ...                        "band": ["green", "red"]})
+    >>> health_band_churn(health, mrr)[["band", "churned", "churn_rate"]].to_dict("list")
+    {'band': ['red', 'yellow', 'green'], 'churned': [1, 0, 0], 'churn_rate': [1.0, nan, 0.0]}
+    """
+    require_columns(health, ["account_id", "month", "band"], "health")
+    cfg = config or load_health_config()
+    names = [b.name for b in cfg.bands]
+    m = _build_matrix(mrr, None)
+    scored = health[health["band"].notna()]
+    month = to_month(scored["month"])
+    keep = np.ones(len(scored), dtype=bool)
+    if start is not None:
+        keep &= (month >= pd.Timestamp(start)).to_numpy()
+    if end is not None:
+        keep &= (month <= pd.Timestamp(end)).to_numpy()
+    col = m.months.get_indexer(month)
+    row = m.accounts.get_indexer(scored["account_id"])
+    keep &= (col >= 0) & (row >= 0) & (col + 1 < len(m.months))
+    nxt = np.zeros(len(scored), dtype=bool)
+    nxt[keep] = m.units[row[keep], col[keep] + 1] > 0
+    frame = pd.DataFrame({"band": scored["band"].to_numpy()[keep],
+                          "churned": (~nxt[keep]).astype(np.int64)})
+    out = (frame.groupby("band")["churned"].agg(account_months="size", churned="sum")
+           .reindex(names).fillna(0).astype(np.int64))
+    out.index.name = "band"
+    out = out.reset_index()
+    out["churn_rate"] = safe_ratio(out["churned"], out["account_months"])
+    return out

@@ -117,6 +117,11 @@ class KpiWindow:
     conventions : {"cs_sim", "chartmogul", "baremetrics"}, default "cs_sim"
         Whose definitions of net MRR churn, logo churn, quick ratio and CLV
         (:mod:`cs_sim.kpis.conventions`).
+    health : DataFrame, optional
+        The health scores to use (:func:`~cs_sim.kpis.health_score` rows of these
+        accounts), e.g. the whole company's scores of a segment's accounts: a score
+        normalised among all accounts does not change with the segmentation. Computed
+        from ``dataset`` when omitted.
     """
 
     def __init__(
@@ -127,12 +132,15 @@ class KpiWindow:
         *,
         gross_margin: float,
         conventions: Conventions = "cs_sim",
+        health: pd.DataFrame | None = None,
     ) -> None:
         self.dataset = dataset
         self.start = start
         self.end = end
         self.gross_margin = gross_margin
         self.conventions = check_conventions(conventions)
+        if health is not None and dataset.usage is not None:
+            self.__dict__["health"] = health  # the cached value of the property below
 
     # --- the months and days of the window
     def in_window(self, months: pd.Series) -> pd.Series:
@@ -265,12 +273,20 @@ class KpiWindow:
                             f"{_ym(usage['month'].min())} .. {_ym(usage['month'].max())})")
 
     @cached_property
-    def health_shares(self) -> pd.DataFrame | None:
-        """Health band shares of the ``end`` month (None without usage)."""
+    def health(self) -> pd.DataFrame | None:
+        """:func:`~cs_sim.kpis.health_score` of every paying account-month (None without
+        usage)."""
         ds = self.dataset
         if ds.usage is None:
             return None
-        health = health_score(ds.usage, ds.mrr, tickets=ds.tickets, surveys=ds.surveys)
+        return health_score(ds.usage, ds.mrr, tickets=ds.tickets, surveys=ds.surveys)
+
+    @cached_property
+    def health_shares(self) -> pd.DataFrame | None:
+        """Health band shares of the ``end`` month (None without usage)."""
+        health = self.health
+        if health is None:
+            return None
         return health_band_shares(health[health["month"] == self.end])
 
 

@@ -198,12 +198,23 @@ class KaplanMeierResult:
             lines.append(test.verdict(self.alpha))
         return "\n".join(lines)
 
-    def plot(self, ax: Axes | None = None, *, ci: bool = True) -> Axes:
+    def plot(self, ax: Axes | None = None, *, ci: bool = True, xlabel: str = "time",
+             title: str | None = None) -> Axes:
         """Step curves of survival per group (with shaded intervals when ``ci``).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+        ci : bool, default True
+            Shade each curve's pointwise confidence interval.
+        xlabel : str, default "time"
+            The time axis in words, with its unit (e.g. ``"months since first payment"``).
+        title : str, optional
 
         Returns
         -------
         matplotlib.axes.Axes
+            The legend names each group with its number of accounts.
         """
         ax = axes(ax)
         table = self.table()
@@ -212,19 +223,23 @@ class KaplanMeierResult:
             s = np.r_[1.0, sub["survival"].to_numpy()]
             name = "all" if label is None or (isinstance(label, float) and np.isnan(label)) \
                 else str(label)
-            (line,) = ax.step(t, s, where="post", label=name)
+            n = len(self.data) if len(self.curves) == 1 else int(self.data["group"].eq(label).sum())
+            (line,) = ax.step(t, s, where="post", label=f"{name} ({fmt(n, 'count')} accounts)")
             if ci:
                 lo = np.r_[1.0, sub["ci_lower"].fillna(sub["survival"]).to_numpy()]
                 hi = np.r_[1.0, sub["ci_upper"].fillna(sub["survival"]).to_numpy()]
                 ax.fill_between(t, lo, hi, step="post", alpha=0.2, color=line.get_color())
         ax.set_ylim(0, 1.02)
-        ax.set_xlabel("time")
-        ax.set_ylabel("share surviving")
+        ax.set_xlim(left=0)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("share still paying")
+        if title:
+            ax.set_title(title)
         from matplotlib.ticker import FuncFormatter
 
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: percent(v, digits=0)))
         if len(self.curves) > 1:
-            ax.legend()
+            ax.legend(loc="lower left", fontsize="small")
         return ax
 
 

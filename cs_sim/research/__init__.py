@@ -13,6 +13,9 @@ returns a :class:`ResearchResult` that renders itself:
   by segment and by promoter/detractor, top pain points, uncoded comments, and the
   product-team digest (themes ranked by the MRR raising them and by their link to churn).
 
+:func:`dataset_overview` is the first look at a dataset: its tables, rows, months,
+accounts, MRR and segments (:mod:`cs_sim.research._overview`).
+
 An analysis whose optional table is missing is None in the result and explained in
 ``ResearchResult.unavailable``. The interview guide and the interview-notes template
 for the qualitative side are ``templates/interview_guide.md`` and
@@ -22,6 +25,8 @@ for the qualitative side are ``templates/interview_guide.md`` and
 from __future__ import annotations
 
 from cs_sim.research._feedback import THEME_OWNERS
+from cs_sim.research._overview import DatasetOverview, dataset_overview
 from cs_sim.research._result import ResearchResult, analyse_research
 
-__all__ = ["THEME_OWNERS", "ResearchResult", "analyse_research"]
+__all__ = ["THEME_OWNERS", "DatasetOverview", "ResearchResult", "analyse_research",
+           "dataset_overview"]

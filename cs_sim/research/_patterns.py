@@ -8,10 +8,13 @@ patterns and the survey intervals other than the NPS one.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from cs_sim.kpis import (
+    active_users,
     attach,
     average_handle_time,
     first_contact_resolution,
@@ -21,8 +24,11 @@ from cs_sim.kpis import (
     voice_by_period,
 )
 
-__all__ = ["adoption_curve", "score_distribution", "survey_scores", "survey_trend",
-           "ticket_analysis", "ticket_categories", "usage_patterns"]
+if TYPE_CHECKING:  # pragma: no cover
+    from cs_sim.io import Dataset
+
+__all__ = ["adoption_curve", "company_figures", "score_distribution", "survey_scores",
+           "survey_trend", "ticket_analysis", "ticket_categories", "usage_patterns"]
 
 #: column of the attached segment in the working frames
 SEG = "segment"
@@ -42,21 +48,23 @@ def usage_patterns(usage: pd.DataFrame, mrr: pd.DataFrame, labels: pd.Series) ->
 
     ``usage_rate`` (paying accounts with active users / paying accounts,
     :func:`cs_sim.kpis.product_usage_rate`), ``seat_utilisation`` (active users / seats
-    bought, :func:`cs_sim.kpis.seat_utilisation`), minutes and sessions per active user
-    (:func:`cs_sim.kpis.time_on_platform`) and ``feature_events_per_active_user`` (key-
-    feature events / active users).
+    bought, :func:`cs_sim.kpis.seat_utilisation`), ``stickiness`` (DAU / MAU,
+    :func:`cs_sim.kpis.active_users`; NaN without the optional ``dau`` column), minutes
+    and sessions per active user (:func:`cs_sim.kpis.time_on_platform`) and
+    ``feature_events_per_active_user`` (key-feature events / active users).
 
     Returns
     -------
     pandas.DataFrame
         ``segment, month, paying_accounts, using_accounts, usage_rate, seats,
-        active_users, seat_utilisation, minutes_per_active_user, sessions_per_active_user,
-        feature_events_per_active_user``.
+        active_users, seat_utilisation, stickiness, minutes_per_active_user,
+        sessions_per_active_user, feature_events_per_active_user``.
     """
     u = _with(usage, labels)
     rate = product_usage_rate(u, _with(mrr, labels), by=SEG)
     seats = seat_utilisation(u, by=SEG)[[SEG, "month", "seats", "active_users",
                                          "seat_utilisation"]]
+    sticky = active_users(u, by=SEG)[[SEG, "month", "stickiness"]]
     time = time_on_platform(u, by=SEG)[[SEG, "month", "minutes_per_active_user",
                                         "sessions_per_active_user"]]
     month = pd.to_datetime(u["month"]).dt.to_period("M").dt.to_timestamp()
@@ -64,8 +72,9 @@ def usage_patterns(usage: pd.DataFrame, mrr: pd.DataFrame, labels: pd.Series) ->
             [["key_feature_events", "active_users"]].sum())
     feat = (feat["key_feature_events"] / feat["active_users"].where(feat["active_users"] > 0)
             ).rename("feature_events_per_active_user").reset_index()
-    out = rate.merge(seats, on=[SEG, "month"], how="outer").merge(time, on=[SEG, "month"],
+    out = rate.merge(seats, on=[SEG, "month"], how="outer").merge(sticky, on=[SEG, "month"],
                                                                   how="left")
+    out = out.merge(time, on=[SEG, "month"], how="left")
     out = out.merge(feat, on=[SEG, "month"], how="left")
     return out.sort_values([SEG, "month"], kind="stable").reset_index(drop=True)
 
@@ -281,3 +290,38 @@ def score_distribution(surveys: pd.DataFrame, labels: pd.Series) -> pd.DataFrame
     return shares.sort_index(key=lambda idx: idx.map(lambda v: order.get(v, 3))
                              if idx.name == "kind" else idx)
 
+
+def company_figures(dataset: Dataset, ids: pd.Index, *, comments: int, uncoded: int,
+             months: int = 3) -> dict[str, float]:
+    """The whole company's figures: every account of ``ids`` as one segment.
+
+    Computed as the segments' are (:func:`usage_patterns`, :func:`ticket_analysis`,
+    :func:`cs_sim.kpis.voice_by_period`; usage: the mean of the last ``months`` months),
+    so the company's figure is comparable with theirs.
+
+    Returns
+    -------
+    dict of str to float
+        ``usage_rate, seat_utilisation, stickiness, minutes_per_active_user,
+        tickets_per_100_accounts, fcr, aht, repeat_share, nps, csat, ces`` and
+        ``coded_comment_share`` (``1 - uncoded / comments``), each when its table allows.
+    """
+    everyone = pd.Series("all", index=ids, name="segment")
+    out: dict[str, float] = {}
+    if dataset.usage is not None and len(dataset.usage):
+        usage = usage_patterns(dataset.usage, dataset.mrr, everyone)
+        recent = usage[usage["month"] >= usage["month"].max() - pd.DateOffset(months=months - 1)]
+        for key in ("usage_rate", "seat_utilisation", "stickiness", "minutes_per_active_user"):
+            out[key] = float(recent[key].mean())
+    if dataset.tickets is not None and len(dataset.tickets):
+        row = ticket_analysis(dataset.tickets, dataset.mrr, everyone).iloc[0]
+        for key in ("tickets_per_100_accounts", "fcr", "aht", "repeat_share"):
+            out[key] = float(row[key])
+    if dataset.surveys is not None and len(dataset.surveys):
+        voice = voice_by_period(dataset.surveys[dataset.surveys["account_id"].isin(ids)],
+                                freq=None).iloc[0]
+        for key in ("nps", "csat", "ces"):
+            out[key] = float(voice[key])
+    if comments:
+        out["coded_comment_share"] = 1 - uncoded / comments
+    return {k: v for k, v in out.items() if v == v}  # NaN: nothing to measure

@@ -21,10 +21,11 @@ from cs_sim.format import (
 )
 from cs_sim.research import _feedback, _patterns
 from cs_sim.segmentation import segment_accounts, segmentation_label
-from cs_sim.segmentation._segments import MrrPanel
+from cs_sim.segmentation._segments import MrrPanel, shown_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from cs_sim.io import Dataset
 
@@ -32,7 +33,8 @@ __all__ = ["ResearchResult", "analyse_research"]
 
 USAGE_UNITS = {"month": "month", "paying_accounts": "count", "using_accounts": "count",
                "usage_rate": "pct", "seats": "count", "active_users": "count",
-               "seat_utilisation": "pct", "minutes_per_active_user": "number",
+               "seat_utilisation": "pct", "stickiness": "pct",
+               "minutes_per_active_user": "number",
                "sessions_per_active_user": "number", "feature_events_per_active_user": "number"}
 TICKET_UNITS = {"tickets": "count", "accounts_with_tickets": "count",
                 "tickets_per_100_accounts": "number", "fcr": "pct", "aht": "number",
@@ -54,6 +56,55 @@ _THEMES_SHOWN = ["theme", "mentions", "share", "promoters", "detractors", "accou
                  "mrr_of_accounts", "churn_rate_of_accounts", "churn_lift"]
 _DIGEST_SHOWN = ["priority", "theme", "owner", "detractors", "detractor_mrr",
                  "churn_rate_of_accounts", "churn_lift", "example_quote"]
+#: company-wide figures (``ResearchResult.company``): key -> (label, unit); the keys are
+#: the headline keys of the research notebook
+COMPANY_FIGURES: dict[str, tuple[str, str]] = {
+    "usage_rate": ("Product usage rate (last 3 months)", "pct"),
+    "seat_utilisation": ("Seat utilisation (last 3 months)", "pct"),
+    "stickiness": ("Stickiness, DAU/MAU (last 3 months)", "pct"),
+    "minutes_per_active_user": ("Minutes per active user a month (last 3 months)", "number"),
+    "tickets_per_100_accounts": ("Tickets per 100 paying accounts a month", "number"),
+    "fcr": ("First contact resolution", "pct"),
+    "aht": ("Average handle time (minutes)", "number"),
+    "nps": ("NPS", "score"),
+    "csat": ("CSAT (% satisfied)", "score"),
+    "ces": ("CES (1-7, 7 = easy)", "ratio"),
+    "coded_comment_share": ("Comments coded into a theme", "pct"),
+}
+#: column headings of the notebook views (``ResearchResult.view``)
+HEADINGS: dict[str, str] = {
+    "paying_accounts": "paying accounts", "using_accounts": "using accounts",
+    "usage_rate": "usage rate", "active_users": "active users",
+    "seat_utilisation": "seat utilisation", "minutes_per_active_user": "minutes per active user",
+    "sessions_per_active_user": "sessions per active user",
+    "feature_events_per_active_user": "key-feature events per active user",
+    "months_since_signup": "months since signup",
+    "accounts_with_tickets": "accounts with tickets",
+    "tickets_per_100_accounts": "per 100 accounts a month", "fcr": "FCR", "aht": "AHT (minutes)",
+    "multi_contact_share": "multi-contact", "repeat_share": "repeats", "open_tickets": "open",
+    "median_days_to_resolve": "median days to resolve", "top_category": "top category",
+    "nps_n": "NPS answers", "nps": "NPS", "nps_ci_low": "NPS low", "nps_ci_high": "NPS high",
+    "nps_trend": "NPS trend a quarter", "nps_trend_p": "trend p", "csat_n": "CSAT answers",
+    "csat": "CSAT", "csat_ci_low": "CSAT low", "csat_ci_high": "CSAT high",
+    "ces_n": "CES answers", "ces": "CES", "ces_ci_low": "CES low", "ces_ci_high": "CES high",
+    "mrr_of_accounts": "MRR of accounts", "detractor_mrr": "detractor MRR",
+    "churn_rate_of_accounts": "churn of accounts", "churn_lift": "churn lift",
+    "churn_p_value": "churn p", "example_quote": "in their words",
+    "promoter_quote": "a promoter's words", "detractor_quote": "a detractor's words",
+}
+
+
+def _readable(frame: pd.DataFrame, units: dict[str, str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``frame`` and ``units`` with the column headings of :data:`HEADINGS` (missing text,
+    such as a quote nobody wrote, shown empty)."""
+    text = [c for c in frame.columns if frame[c].dtype.kind == "O"]
+    out = frame.assign(**{c: frame[c].fillna("") for c in text}) if text else frame
+    return (out.rename(columns=HEADINGS), {HEADINGS.get(k, k): u for k, u in units.items()})
+
+
+#: the company-wide figures the research notebook hands to the report
+HEADLINE_KEYS = ("nps", "csat", "ces", "seat_utilisation", "stickiness", "fcr",
+                 "tickets_per_100_accounts", "coded_comment_share")
 
 
 def _need(table: str, what: str) -> str:
@@ -102,6 +153,9 @@ class ResearchResult:
     unavailable : dict of str to str
         Analysis -> why it could not be done.
     source : str or None
+    company : dict of str to float
+        The same figures for the whole company (keys of :data:`COMPANY_FIGURES`; a figure
+        whose table is missing is left out).
     """
 
     by: str | None
@@ -120,11 +174,12 @@ class ResearchResult:
     taxonomy: Any = None
     unavailable: dict[str, str] = field(default_factory=dict)
     source: str | None = None
+    company: dict[str, float] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- views
     def _title(self) -> str:
         by = f", by {segmentation_label(self.by)}" if self.by else ""
-        return f"Customer research of {self.source or 'dataset'}{by}"
+        return f"Customer research of {shown_path(self.source)}{by}"
 
     def usage_summary(self, months: int = 3) -> pd.DataFrame | None:
         """Usage by segment, averaged over the last ``months`` months of usage data."""
@@ -132,9 +187,10 @@ class ResearchResult:
             return None
         last = self.usage["month"].max() - pd.DateOffset(months=months - 1)
         recent = self.usage[self.usage["month"] >= last]
-        cols = ["usage_rate", "seat_utilisation", "minutes_per_active_user",
+        cols = ["usage_rate", "seat_utilisation", "stickiness", "minutes_per_active_user",
                 "sessions_per_active_user", "feature_events_per_active_user"]
-        return recent.groupby("segment")[cols].mean()
+        out = recent.groupby("segment")[[c for c in cols if c in recent.columns]].mean()
+        return out.dropna(axis=1, how="all")  # stickiness needs the optional dau column
 
     def _tables(self) -> list[tuple[str, pd.DataFrame, dict[str, str]]]:
         out = []
@@ -261,7 +317,8 @@ class ResearchResult:
         Parameters
         ----------
         name : str
-            ``usage`` (means of the last 3 months), ``usage_monthly``, ``adoption``,
+            ``company`` (the whole company's figures), ``usage`` (means of the last 3
+            months by segment), ``usage_monthly``, ``adoption``,
             ``tickets``, ``ticket_categories``, ``surveys``, ``survey_distribution``,
             ``survey_trend``, ``themes``,
             ``themes_by_segment``, ``pain_points``, ``digest``, ``uncoded`` or
@@ -277,6 +334,7 @@ class ResearchResult:
                   why: tuple[str, ...], *, index: bool = True) -> Table:
             if frame is None:
                 return Table(pd.DataFrame(), caption=caption, note=self._why(*why))
+            frame, units = _readable(frame, units)
             return Table(frame, units, caption=caption, index=index)
 
         usage_why = ("usage patterns",)
@@ -325,7 +383,7 @@ class ResearchResult:
                 frame = (self.themes.set_index("theme").loc[self.pain_points,
                                                             ["detractors", "detractor_mrr"]]
                          if self.pain_points else pd.DataFrame())
-            return Table(pd.DataFrame() if frame is None else frame, THEME_UNITS,
+            return Table(*_readable(pd.DataFrame() if frame is None else frame, THEME_UNITS),
                          caption="Top pain points: MRR behind detractor comments",
                          note=None if frame is not None and len(frame) else (
                              self._pain_text() if self.themes is not None
@@ -348,10 +406,88 @@ class ResearchResult:
                                  index=pd.Index(list(self.unavailable), name="analysis"))
             return Table(frame, caption="Not available with this dataset",
                          note=None if len(frame) else "Every analysis could be done.")
-        raise ValueError(f"unknown view {name!r}; use usage, usage_monthly, adoption, tickets, "
+        if name == "company":
+            rows = [(COMPANY_FIGURES[k][0], fmt(v, COMPANY_FIGURES[k][1]))
+                    for k, v in self.company.items() if k in COMPANY_FIGURES]
+            frame = pd.DataFrame(rows, columns=["figure", "whole company"]).set_index("figure")
+            return Table(frame, caption="The whole company at a glance",
+                         note=None if len(frame) else "No usage, ticket or survey data.")
+        raise ValueError(f"unknown view {name!r}; use company, usage, usage_monthly, adoption, "
+                         "tickets, "
                          "ticket_categories, surveys, survey_distribution, survey_trend, "
                          "themes, themes_by_segment, pain_points, digest, uncoded or "
                          "unavailable")
+
+    def headline_items(self) -> list[tuple[str, str, float, str]]:
+        """The whole company's headline figures, for :func:`cs_sim.report.headlines`.
+
+        Returns
+        -------
+        list of (key, label, value, unit)
+            The figures of :data:`HEADLINE_KEYS` the dataset's tables allow.
+        """
+        return [(k, COMPANY_FIGURES[k][0], self.company[k], COMPANY_FIGURES[k][1])
+                for k in HEADLINE_KEYS if k in self.company]
+
+    def outline(self) -> str:
+        """One line on what was analysed: the segments and the analyses done (no figures)."""
+        segments = sorted({str(s) for frame in (self.tickets, self.surveys)
+                           if frame is not None for s in frame.index})
+        if not segments and self.usage is not None:
+            segments = sorted(self.usage["segment"].astype(str).unique())
+        done = [name for name, frame in (("usage", self.usage), ("tickets", self.tickets),
+                                         ("surveys", self.surveys), ("themes", self.themes))
+                if frame is not None]
+        themes = ("" if self.themes is None else
+                  f"; {fmt(int((self.themes['mentions'] > 0).sum()), 'count')} of "
+                  f"{fmt(len(self.themes), 'count')} themes mentioned")
+        by = segmentation_label(self.by) if self.by else "whole company"
+        return (f"Research by {by}: segments {', '.join(segments) or 'none'}; analysed "
+                f"{', '.join(done) or 'nothing'}{themes}.")
+
+    def plot_usage_summary(self) -> Figure | Axes:
+        """Usage by segment, mean of the last 3 months: one panel of bars per figure."""
+        from cs_sim.plotting import plot_message, segment_bar_panels
+
+        summary = self.usage_summary()
+        if summary is None:
+            return plot_message(self._why("usage patterns"))
+        return segment_bar_panels(summary, [
+            ("usage_rate", "Usage rate", "pct"),
+            ("seat_utilisation", "Seat utilisation", "pct"),
+            ("stickiness", "Stickiness (DAU/MAU)", "pct"),
+            ("minutes_per_active_user", "Minutes per active user", "number"),
+        ], references=self.company, title="Usage by segment, mean of the last 3 months")
+
+    def plot_tickets(self) -> Figure | Axes:
+        """Support by segment: volume, FCR, handle time and repeats, one panel each."""
+        from cs_sim.plotting import plot_message, segment_bar_panels
+
+        if self.tickets is None:
+            return plot_message(self._why("support tickets"))
+        return segment_bar_panels(self.tickets, [
+            ("tickets_per_100_accounts", "Tickets per 100 accounts a month", "number"),
+            ("fcr", "First contact resolution", "pct"),
+            ("aht", "Handle time (minutes)", "number"),
+            ("repeat_share", "Repeat tickets", "pct"),
+        ], references=self.company, title="Support tickets by segment")
+
+    def plot_nps_mix(self, *, ax: Axes | None = None) -> Axes:
+        """Detractors, passives and promoters of each segment (or a note)."""
+        from cs_sim.plotting import plot_message, plot_nps_mix
+
+        dist = self.survey_distribution
+        if dist is None or "nps" not in dist.index.get_level_values(0):
+            return plot_message(self._why("surveys"), ax=ax)
+        return plot_nps_mix(dist, ax=ax)
+
+    def plot_theme_impact(self) -> Figure | Axes:
+        """Each theme's detractor MRR and churn lift, in the digest's order (or a note)."""
+        from cs_sim.plotting import plot_message, theme_impact_figure
+
+        if self.digest is None or not len(self.digest):
+            return plot_message(self._why("feedback themes"))
+        return theme_impact_figure(self.digest)
 
     def plot_usage(self, *, metric: str = "seat_utilisation", ax: Axes | None = None) -> Axes:
         """Line chart of a usage metric by segment and month (a note when unavailable)."""
@@ -455,7 +591,7 @@ def analyse_research(
     labels = _labels(dataset, by, panel)
     unavailable: dict[str, str] = {}
     usage = adoption = tickets = categories = surveys = trend = spread = None
-    theme_rows = by_seg = dig = uncoded = None
+    theme_rows = by_seg = dig = uncoded = coded_n = None
     pains: list[str] = []
     if dataset.usage is not None and len(dataset.usage):
         usage = _patterns.usage_patterns(dataset.usage, dataset.mrr, labels)
@@ -481,6 +617,7 @@ def analyse_research(
                     and sv["comment"].astype("string").str.strip().fillna("").ne("").any())
     if has_comments:
         coded, names = _feedback.code_comments(sv, labels, taxonomy=themes)
+        coded_n = len(coded)
         last = panel.months[-1]
         account_mrr = panel.paid_by(last)
         churned = panel.at(last).reindex(account_mrr.index) <= 0
@@ -491,10 +628,13 @@ def analyse_research(
         uncoded = _feedback.uncoded_comments(coded, names)
     else:
         unavailable["feedback themes"] = _need("surveys", "open comments (a 'comment' column)")
+    company = _patterns.company_figures(
+        dataset, labels.index, comments=coded_n or 0,
+        uncoded=0 if uncoded is None else len(uncoded))
     return ResearchResult(
         by=by, usage=usage, adoption=adoption, tickets=tickets, ticket_categories=categories,
         surveys=surveys, survey_trend=trend, survey_distribution=spread, themes=theme_rows,
         themes_by_segment=by_seg,
         pain_points=pains, digest=dig, uncoded=uncoded, taxonomy=themes,
-        unavailable=unavailable, source=dataset.source,
+        unavailable=unavailable, source=dataset.source, company=company,
     )

@@ -40,6 +40,7 @@ from cs_sim.segmentation._targeting import (
     COVERAGE,
     TIERS,
     attractiveness,
+    attractiveness_parts,
     service_model,
 )
 from cs_sim.segmentation._tradeoffs import (
@@ -59,6 +60,7 @@ __all__ = [
     "SegmentationTradeoffs",
     "Targeting",
     "attractiveness",
+    "attractiveness_parts",
     "behaviour_features",
     "candidate_names",
     "compare_segmentations",

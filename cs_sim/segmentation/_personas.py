@@ -27,15 +27,24 @@ from cs_sim.format import (
     to_jsonable,
     write_files,
 )
-from cs_sim.segmentation._segments import MrrPanel, segment_accounts, segmentation_label
+from cs_sim.segmentation._segments import (
+    MrrPanel,
+    segment_accounts,
+    segmentation_label,
+    shown_path,
+)
 from cs_sim.segmentation._targeting import (
     ATTRACTIVENESS_UNITS,
     SERVICE_UNITS,
     attractiveness,
+    attractiveness_parts,
     service_model,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
     from cs_sim.io import Dataset
 
 __all__ = ["Persona", "PersonaCards", "Targeting", "personas", "personas_html", "targeting"]
@@ -161,6 +170,21 @@ class PersonaCards:
 
     def _repr_html_(self) -> str:
         return personas_html(self.cards)
+
+
+#: column headings of the targeting tables in notebooks
+_HEADINGS = {
+    "revenue": "MRR now", "revenue_share": "share of MRR", "arpa": "ARPA",
+    "growth": "growth (NRR)", "risk": "risk (logo churn)",
+    "cost_to_serve": "cost to serve a month", "cost_share": "cost / ARPA", "mrr": "MRR",
+    "coverage_ratio": "accounts per CSM (coverage)", "csm_headcount": "CSMs (FTE)",
+    "arr_per_csm": "ARR per CSM", "current_accounts_per_csm": "accounts per CSM today",
+}
+
+
+def _headed(frame: pd.DataFrame, units: dict[str, str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``frame`` and ``units`` with the headings of :data:`_HEADINGS`."""
+    return frame.rename(columns=_HEADINGS), {_HEADINGS.get(k, k): u for k, u in units.items()}
 
 
 def _top(values: pd.Series, n: int = 2) -> str:
@@ -343,7 +367,7 @@ class Targeting:
     source: str | None = None
 
     def _title(self) -> str:
-        return f"Targeting of {self.source or 'dataset'} by {segmentation_label(self.by)}"
+        return f"Targeting of {shown_path(self.source)} by {segmentation_label(self.by)}"
 
     def to_frame(self) -> pd.DataFrame:
         """Attractiveness and service model side by side, one row per segment."""
@@ -394,11 +418,13 @@ class Targeting:
         cs_sim.format.Table or PersonaCards
         """
         if name == "attractiveness":
-            return Table(self.attractiveness, ATTRACTIVENESS_UNITS, caption=(
+            return Table(*_headed(self.attractiveness, ATTRACTIVENESS_UNITS), caption=(
                 "Attractiveness: revenue now, growth (NRR) and risk (logo churn) over the last "
                 "12 months, cost to serve per account and month; score 0-100"))
         if name == "service":
-            return Table(self.service, SERVICE_UNITS, caption=(
+            service = self.service.assign(tier=self.service["tier"].map(
+                lambda t: _TIER_NAMES.get(str(t), str(t))))
+            return Table(*_headed(service, SERVICE_UNITS), caption=(
                 "Service model: tier, accounts per CSM (coverage) and the CSM headcount it "
                 "implies"), note=f"CSM headcount implied: {self._headcount()} full-time "
                 "equivalents.")
@@ -414,6 +440,70 @@ class Targeting:
 
     def _headcount(self) -> str:
         return fmt(self.service["csm_headcount"].sum(), "number", digits=1)
+
+    def outline(self) -> str:
+        """One line: the segmentation and each segment's service tier (no figures)."""
+        tiers = ", ".join(f"{seg} {_TIER_NAMES.get(str(t), str(t))}"
+                          for seg, t in self.service["tier"].items())
+        return f"Targeting by {segmentation_label(self.by)}: {tiers or 'no segments'}."
+
+    def headline_items(self, tradeoffs: Any = None) -> list[tuple[str, str, float, str]]:
+        """The headline figures of the segmentation, for :func:`cs_sim.report.headlines`.
+
+        Parameters
+        ----------
+        tradeoffs : cs_sim.segmentation.SegmentationTradeoffs, optional
+            Adds how much of the variation in churn and NRR the segmentation explains
+            and how stable it is, when it is one of the candidates compared.
+
+        Returns
+        -------
+        list of (key, label, value, unit)
+        """
+        label = segmentation_label(self.by)
+        items: list[tuple[str, str, float, str]] = [
+            ("segments", f"Segments ({label})", float(len(self.service)), "count")]
+        table = getattr(tradeoffs, "table", None)
+        if table is not None and self.by in table.index:
+            row = table.loc[self.by]
+            items += [("churn_explained", "Variation in churn explained", row["churn_explained"],
+                       "pct"),
+                      ("nrr_explained", "Variation in NRR explained", row["nrr_explained"], "pct"),
+                      ("segment_stability", "Accounts keeping their segment", row["stability"],
+                       "pct")]
+        a = self.attractiveness
+        if len(a) and a["score"].notna().any():
+            top = a["score"].idxmax()
+            items.append(("priority_segment_mrr_share", f"MRR share of the most attractive "
+                          f"segment ({top})", a.loc[top, "revenue_share"], "pct"))
+        items.append(("csm_headcount", "CSMs the service model implies (FTE)",
+                      float(self.service["csm_headcount"].sum()), "number"))
+        return items
+
+    def attractiveness_parts(self) -> pd.DataFrame:
+        """Points each criterion gives each segment's score (:func:`attractiveness_parts`)."""
+        return attractiveness_parts(self.attractiveness)
+
+    def plot_attractiveness(self) -> Figure:
+        """Each segment's attractiveness score split into its criteria (stacked bars)."""
+        from cs_sim.plotting import attractiveness_figure
+
+        return attractiveness_figure(self.attractiveness_parts())
+
+    def plot_map(self, *, ax: Axes | None = None) -> Axes:
+        """Growth (NRR) against risk (logo churn) over the last 12 months; bubble = MRR."""
+        from cs_sim.plotting import plot_segment_map
+
+        ax = plot_segment_map(self.attractiveness, ax=ax)
+        ax.set_xlabel("risk: logo churn over the last 12 months")
+        ax.set_ylabel("growth: NRR over the last 12 months")
+        return ax
+
+    def plot_service(self, *, ax: Axes | None = None) -> Axes:
+        """The CSMs each segment needs under its service model, coloured by tier."""
+        from cs_sim.plotting import plot_service_model
+
+        return plot_service_model(self.service, ax=ax)
 
     def _repr_html_(self) -> str:
         a = style_frame(html_escaped(self.attractiveness), ATTRACTIVENESS_UNITS,

@@ -44,6 +44,7 @@ __all__ = [
     "candidate_names",
     "segment_accounts",
     "segmentation_label",
+    "shown_path",
 ]
 
 #: company size bands: (label, lowest employees)
@@ -85,6 +86,22 @@ _NAMES = {
 #: months of usage a usage band / behaviour cluster is measured over
 USAGE_MONTHS = 3
 BEHAVIOUR_MONTHS = 6
+
+
+def shown_path(path: str | None) -> str:
+    """A dataset folder as people typed it: relative to the repository root when it lies
+    inside it (``data/sample``), else as it is; ``"dataset"`` when there is none."""
+    from pathlib import Path
+
+    from cs_sim.paths import repo_root
+
+    if not path:
+        return "dataset"
+    root = repo_root()
+    try:
+        return Path(path).resolve().relative_to(root).as_posix() if root else path
+    except ValueError:
+        return path
 
 
 def segmentation_label(name: str) -> str:

@@ -25,6 +25,7 @@ __all__ = [
     "COVERAGE",
     "TIERS",
     "attractiveness",
+    "attractiveness_parts",
     "service_model",
 ]
 
@@ -153,19 +154,53 @@ def attractiveness(
     out["risk"] = past["logo_churn_rate"].reindex(out.index)
     out["cost_to_serve"] = past["cost_to_serve"].reindex(out.index)
     out["cost_share"] = out["cost_to_serve"] / out["arpa"]
-    parts = {
-        "revenue": _minmax(out["revenue"]), "growth": _minmax(out["growth"]),
-        "risk": _minmax(out["risk"], higher_is_better=False),
-        "cost_to_serve": _minmax(out["cost_share"], higher_is_better=False),
-    }
     num = pd.Series(0.0, index=out.index)
     den = pd.Series(0.0, index=out.index)
-    for key, scaled in parts.items():
+    for key, scaled in _scaled(out).items():
         weight = float(w.get(key, 0.0))
         num += weight * scaled.fillna(0.0)
         den += weight * scaled.notna()
     out["score"] = 100 * num / den.where(den > 0)
     out["priority"] = out["score"].rank(ascending=False, method="min").astype("Int64")
+    return out
+
+
+def _scaled(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Each criterion scaled 0-1 across segments (risk and cost reversed)."""
+    return {
+        "revenue": _minmax(frame["revenue"]), "growth": _minmax(frame["growth"]),
+        "risk": _minmax(frame["risk"], higher_is_better=False),
+        "cost_to_serve": _minmax(frame["cost_share"], higher_is_better=False),
+    }
+
+
+def attractiveness_parts(attract: pd.DataFrame,
+                         weights: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """The points each criterion gives a segment's attractiveness score.
+
+    With :math:`s_{k}` criterion *k* scaled 0-1 across segments and :math:`w_k` its
+    weight, criterion *k* gives ``100 x w_k x s_k / sum(w_j)`` points, the sum running
+    over the criteria the segment has a value for; a row's points add up to its
+    ``score`` in :func:`attractiveness`.
+
+    Parameters
+    ----------
+    attract : pandas.DataFrame
+        :func:`attractiveness` (``revenue, growth, risk, cost_share``).
+    weights : mapping, optional
+        As given to :func:`attractiveness` (default :data:`ATTRACTIVENESS_WEIGHTS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index segment; ``revenue, growth, risk, cost_to_serve`` (points; NaN for a
+        criterion without a value).
+    """
+    w = dict(ATTRACTIVENESS_WEIGHTS if weights is None else weights)
+    scaled = _scaled(attract)
+    den = sum(float(w.get(k, 0.0)) * v.notna() for k, v in scaled.items())
+    out = pd.DataFrame({k: 100 * float(w.get(k, 0.0)) * v / den.where(den > 0)
+                        for k, v in scaled.items()}, index=attract.index)
     return out
 
 

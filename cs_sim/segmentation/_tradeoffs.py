@@ -56,10 +56,12 @@ from cs_sim.segmentation._segments import (
     candidate_names,
     segment_accounts,
     segmentation_label,
+    shown_path,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from cs_sim.io import Dataset
 
@@ -77,6 +79,9 @@ TABLE_UNITS = {
 #: units of the per-segment outcome table
 SEGMENT_UNITS = {"accounts": "count", "start_mrr": "money", "logo_churn_rate": "pct",
                  "nrr": "pct", "cost_to_serve": "money"}
+#: headings of the per-segment outcome table in notebooks
+SEGMENT_HEADINGS = {"start_mrr": "MRR at the start", "logo_churn_rate": "logo churn",
+                    "nrr": "NRR", "cost_to_serve": "cost to serve a month"}
 #: columns shown to people, and their headings
 _SHOWN = {"n_segments": "segments", "min_size": "smallest", "churn_explained": "churn explained",
           "nrr_explained": "NRR explained", "churn_p_value": "churn p", "nrr_p_value": "NRR p",
@@ -127,7 +132,7 @@ class SegmentationTradeoffs:
     def _title(self) -> str:
         window = (f": segments at {fmt(self.t0, 'month')}, outcomes to {fmt(self.end, 'month')}"
                   if self.t0 is not None else "")
-        return f"Segmentation trade-offs of {self.source or 'dataset'}{window}"
+        return f"Segmentation trade-offs of {shown_path(self.source)}{window}"
 
     def to_frame(self) -> pd.DataFrame:
         """The trade-off table (raw numbers), best candidate first."""
@@ -194,7 +199,9 @@ class SegmentationTradeoffs:
             frame = (self.segments_of().set_index("segment") if self.recommended
                      else pd.DataFrame())
             label = segmentation_label(self.recommended) if self.recommended else "none"
-            return Table(frame, SEGMENT_UNITS, caption=(
+            return Table(frame.rename(columns=SEGMENT_HEADINGS),
+                         {SEGMENT_HEADINGS.get(k, k): u for k, u in SEGMENT_UNITS.items()},
+                         caption=(
                 f"Segments of {label}: accounts and MRR at {fmt(self.t0, 'month')}, logo "
                 f"churn and NRR up to {fmt(self.end, 'month')}, cost to serve per account "
                 "and month"))
@@ -227,6 +234,28 @@ class SegmentationTradeoffs:
         from cs_sim.plotting import plot_segmentation_tradeoffs
 
         return plot_segmentation_tradeoffs(self.table, ax=ax)
+
+    def plot_segments(self, candidate: str | None = None) -> Figure | Axes:
+        """Each segment's logo churn, NRR and cost to serve (the recommended candidate's by
+        default), one panel of bars each; the dashed line is the whole cohort's figure."""
+        from cs_sim.plotting import plot_message, segment_bar_panels
+
+        name = candidate or self.recommended
+        frame = self.segments_of(name).set_index("segment") if name else pd.DataFrame()
+        if not len(frame):
+            return plot_message("No segmentation could be assessed on this dataset.")
+        start = frame["start_mrr"].sum()
+        ends = frame["nrr"] * frame["start_mrr"]
+        refs = {"logo_churn_rate": float((frame["logo_churn_rate"] * frame["accounts"]).sum()
+                                         / frame["accounts"].sum()),
+                "nrr": float(ends.sum() / start) if start > 0 else float("nan")}
+        window = f"{fmt(self.t0, 'month')} to {fmt(self.end, 'month')}"
+        return segment_bar_panels(frame, [
+            ("accounts", "Accounts at the start", "count"),
+            ("logo_churn_rate", "Logo churn", "pct"),
+            ("nrr", "Net revenue retention", "pct"),
+            ("cost_to_serve", "Cost to serve a month", "money"),
+        ], references=refs, title=f"Segments of {segmentation_label(name)}, {window}")
 
 
 # --------------------------------------------------------------------------- helpers

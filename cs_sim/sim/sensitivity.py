@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from cs_sim.errors import ScenarioError
-from cs_sim.format import fmt, percent, style_frame, to_jsonable, write_files
+from cs_sim.format import fmt, html_escaped, percent, style_frame, to_jsonable, write_files
 from cs_sim.sim.fields import FieldSlot, locate
 from cs_sim.sim.runners import (
     Progress,
@@ -588,10 +588,12 @@ class SensitivityResult:
         return "\n".join(parts)
 
     def _repr_html_(self) -> str:
-        html = [f"<p>{' '.join(self._heading())}</p>"]
+        from html import escape  # scenario and parameter names are the user's
+
+        html = [f"<p>{escape(' '.join(self._heading()))}</p>"]
         for metric in self.metrics:
             title, table = self._metric_table(metric)
-            html.append(style_frame(table, caption=title).to_html())
+            html.append(style_frame(html_escaped(table), caption=escape(title)).to_html())
         return "\n".join(html)
 
     def plot(self, metric: str | None = None, *, ax: Axes | None = None) -> Axes:

@@ -328,6 +328,10 @@ class PanelModel:
         The seed of every comparison (common random numbers with the baseline).
     start : Scenario, optional
         The scenario the controls start from (default: the baseline).
+    dataset : cs_sim.io.Dataset, optional
+        The starting customers of a baseline whose ``population.source`` is ``dataset``
+        (e.g. :func:`cs_sim.calibration.simulation_dataset`); with it both runs share one
+        slot layout (common random numbers), without it each loads its own.
     """
 
     baseline: Scenario
@@ -335,6 +339,7 @@ class PanelModel:
     replications: int = 20
     seed: int = 2026
     start: Scenario | None = None
+    dataset: Any = None
     values: dict[str, Any] = field(init=False)
     start_values: dict[str, Any] = field(init=False)
     generation: int = field(init=False, default=0)
@@ -446,13 +451,12 @@ class PanelModel:
                 draw()
             return True
 
-    @staticmethod
-    def run(job: Job, progress: Callable[[int], Any] | None = None) -> ComparisonResult:
+    def run(self, job: Job, progress: Callable[[int], Any] | None = None) -> ComparisonResult:
         """Run ``job``'s comparison on common random numbers (:func:`cs_sim.compare`)."""
         from cs_sim.sim.runners import compare
 
         return compare(job.baseline, job.variant, replications=job.replications,
-                       seed=job.seed, progress=progress)
+                       seed=job.seed, progress=progress, dataset=self.dataset)
 
     def notes(self, job: Job) -> list[str]:
         """Notes on the set-up of a comparison (before those of its result)."""

@@ -295,6 +295,7 @@ def whatif_panel(
     scenario_dir: str | os.PathLike[str] | None = None,
     templates: bool = True,
     debounce: float = DEBOUNCE_SECONDS,
+    dataset: Any = None,
 ) -> WhatIfPanel:
     """An interactive what-if panel: move a control, see the comparison with the baseline.
 
@@ -324,6 +325,10 @@ def whatif_panel(
         Offer the scenario templates of the repository (``templates/scenarios``).
     debounce : float, default 0.3
         Seconds the controls must rest before a run starts.
+    dataset : cs_sim.io.Dataset, optional
+        The starting customers of a baseline calibrated on a dataset
+        (:func:`cs_sim.calibration.simulation_dataset`): both runs then start from the
+        same customers on common random numbers.
 
     Returns
     -------
@@ -359,6 +364,7 @@ def whatif_panel(
                 skip.add(path)
                 choices[f"{kind}:{path}"] = lambda p=path: load_scenario(p)
     initial, start = (loaded[0] if loaded else ("baseline", None))
-    model = PanelModel(base, baseline_path, replications=replications, seed=seed, start=start)
+    model = PanelModel(base, baseline_path, replications=replications, seed=seed, start=start,
+                       dataset=dataset)
     return WhatIfPanel(model, choices=choices, scenario_dir=folder, debounce=debounce,
                        initial=initial)
