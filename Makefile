@@ -21,6 +21,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/cs-sim validate data/example
 	$(BIN)/cs-sim kpis data/example --start 2025-01 --out reports/example-baseline
+	$(BIN)/cs-sim report --params templates/report.yaml
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check cs_sim tests benchmarks
@@ -29,8 +30,11 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check cs_sim tests benchmarks
 
+# JupyterLab rooted at the repository (data/, templates/, reports/ in its file browser),
+# on the chain's index; works as root; ARGS passes flags, e.g. ARGS="--no-browser --port 9000"
+ARGS ?=
 lab: $(VENV)/.installed
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --allow-root --ServerApp.root_dir="$(CURDIR)" $(ARGS) notebooks/00_index.ipynb
 
 # the what-if panel as a web page on 127.0.0.1 (Voila); SCENARIO=path/to/file.yaml to choose
 SCENARIO ?= templates/scenarios/baseline.yaml
@@ -46,6 +50,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_calibrate.py
 	$(BIN)/python benchmarks/bench_sensitivity.py
 	$(BIN)/python benchmarks/bench_panel.py
+	$(BIN)/python benchmarks/bench_report.py
 
 # named errors put into a copy of cs_sim: each must make a behavioural test fail (slow:
 # several minutes, not part of `make test`); the table says which test caught which

@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperArgument, TyperGroup
 
 from cs_sim.errors import CsSimError
+from cs_sim.report._cli import report_command
 from cs_sim.sim.registry import engine_names
 
 
@@ -684,6 +685,9 @@ def backtest_command(
         typer.echo(f"wrote {len(written)} files to {out}", err=as_json)
     if not res.passed:
         raise typer.Exit(code=1)
+
+
+app.command("report")(user_errors(report_command))  # in its own module: cs_sim.report
 
 
 def main() -> None:

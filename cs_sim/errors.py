@@ -36,6 +36,7 @@ __all__ = [
     "MissingTableError",
     "ModelInputError",
     "Problem",
+    "ReportInputError",
     "ScenarioError",
     "StrategyInputError",
 ]
@@ -245,4 +246,15 @@ class StrategyInputError(CsSimError, ValueError):
     The message names the file (or argument), the key at fault and the fix, e.g.
     ``answers.yaml: answers.metrics.kpi_definitions: 7 is out of range; fix: give a
     whole number from 1 to 5``. Also a :class:`ValueError`.
+    """
+
+
+class ReportInputError(CsSimError, ValueError):
+    """Input to ``cs-sim report`` is invalid: a parameter file, a grid file, a stage's
+    parameter, an earlier run to compare with.
+
+    Found before any stage runs, so no report folder is written. The message names the
+    file, the key at fault and the fix, e.g. ``report.yaml: stages.03_kpi_baseline.strat:
+    unknown parameter (did you mean 'start'?); fix: use one of start, end, by``. Also a
+    :class:`ValueError`.
     """
