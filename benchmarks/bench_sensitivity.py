@@ -14,6 +14,7 @@ the variant and Sobol figures.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -68,12 +69,14 @@ def uncertain(sc: Scenario) -> Scenario:
     return sc
 
 
-def timed(label: str, fn) -> tuple[float, object]:
+def timed(label: str, fn, *, wall_only: bool = False) -> tuple[float, object]:
+    """Seconds of ``fn()``: the smaller of wall and CPU time (other load on the machine
+    stretches the wall time), or the wall time where the work runs in other processes."""
     t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    print(f"{label}: wall {wall:.2f} s, cpu {cpu:.2f} s")
-    return min(wall, cpu), out
+    print(f"{label}: wall {wall:.2f} s, cpu {cpu:.2f} s (this process)")
+    return (wall if wall_only else min(wall, cpu)), out
 
 
 def main() -> int:
@@ -94,6 +97,13 @@ def main() -> int:
     print(f"    {best:.2f} s (target < {TARGET_S:.0f} s: {ok})")
     top = res.tornado[res.tornado["metric"] == "profit"].iloc[0]  # type: ignore[attr-defined]
     print(f"    largest profit swing: {top['parameter']} ({top['swing']:,.0f})")
+    sensitivity(small, replications=2, seed=1, sobol_samples=0, engine="processes")
+    best, _ = timed(f"[1b] the same tornado on the processes engine ({os.cpu_count()} worker "
+                    "processes)", lambda: sensitivity(sc, replications=20, seed=1,
+                                                     sobol_samples=0, engine="processes"),
+                    wall_only=True)
+    ok = "OK" if best < TARGET_S else "MISSED"
+    print(f"    {best:.2f} s wall (target < {TARGET_S:.0f} s: {ok})")
     if args.quick:
         return 0
     variant = sc.with_changes({"tiers": [{"name": "low_touch", "team": {"headcount": 12}}]})

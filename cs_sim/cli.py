@@ -18,7 +18,7 @@ from typer.core import TyperArgument, TyperGroup
 
 from cs_sim.errors import CsSimError
 from cs_sim.report._cli import report_command
-from cs_sim.sim.registry import engine_names
+from cs_sim.sim.registry import engine_names  # noqa: F401  (the engines of --engine)
 
 
 def _plain_help(command: Any) -> Any:
@@ -272,40 +272,15 @@ def import_command(
 
 # --- simulate / compare / generate (simulator: cs_sim.sim, cs_sim.synth) -----------------
 
-def _sim_bar(total: int | None, desc: str, enabled: bool, unit: str = "rep") -> Any:
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=not enabled,
-                leave=False)
-
-
-_ReplicationsOpt = Annotated[
-    int, typer.Option("--replications", "-r", min=1, help="Monte Carlo replications.")
-]
-_SeedOpt = Annotated[
-    int | None, typer.Option(min=0, help="Root seed (default: fresh, and printed).")
-]
-#: the registered engines (cs_sim.sim.registry, which imports nothing heavy): the
-#: choices of --engine
-_EngineName = Literal[tuple(engine_names())]  # type: ignore[valid-type]
-_EngineOpt = Annotated[
-    _EngineName,
-    typer.Option(help="Engine: local (this process), dask (a Dask cluster) or another "
-                 "registered engine."),
-]
-_WorkersOpt = Annotated[
-    int | None,
-    typer.Option(min=1, help="Dask: workers of the local cluster started (n_workers)."),
-]
-_AddressOpt = Annotated[
-    str | None, typer.Option(help="Dask: scheduler address, e.g. tcp://10.0.0.5:8786.")
-]
-
-
-def _engine_options(address: str | None, workers: int | None) -> dict[str, Any]:
-    """The --address and --workers given, as ``engine_options`` of cs_sim.simulate."""
-    given = {"address": address, "n_workers": workers}
-    return {k: v for k, v in given.items() if v is not None}
+from cs_sim._cli_sim import (  # noqa: E402  (the simulator commands' shared options)
+    _AddressOpt,
+    _engine_options,
+    _EngineOpt,
+    _ReplicationsOpt,
+    _SeedOpt,
+    _sim_bar,
+    _WorkersOpt,
+)
 
 
 @app.command("simulate")
@@ -351,7 +326,8 @@ def simulate_command(
     s = resolve_seed(seed)
     with _sim_bar(replications, sc.name, progress) as bar:
         res = simulate(sc, replications=replications, seed=s, engine=engine, dataset=dataset,
-                       engine_options=_engine_options(address, workers), progress=bar.update)
+                       engine_options=_engine_options(engine, address, workers),
+                       progress=bar.update)
     if as_json:
         typer.echo(json.dumps({**res.to_dict(), "engine": engine}, indent=2))
     else:
@@ -407,7 +383,7 @@ def compare_command(
     with _sim_bar(runs, "compare", progress) as bar:
         for variant in loaded[1:]:
             cmp = compare(base, variant, replications=replications, seed=s, engine=engine,
-                          engine_options=_engine_options(address, workers),
+                          engine_options=_engine_options(engine, address, workers),
                           progress=bar.update)
             results.append(cmp)
     if as_json:
@@ -516,6 +492,9 @@ def sensitivity_command(
     sobol_replications: Annotated[
         int, typer.Option(min=1, help="Replications of each Sobol point.")
     ] = 4,
+    engine: _EngineOpt = "local",
+    workers: _WorkersOpt = None,
+    address: _AddressOpt = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Write the tornado charts (PNG, SVG), CSV tables, JSON and text "
@@ -544,7 +523,8 @@ def sensitivity_command(
         res = sensitivity(base, variant, params=_names(params), metrics=_names(metric),
                           replications=replications, seed=s, spread=spread,
                           sobol_samples=sobol_samples, sobol_replications=sobol_replications,
-                          progress=bar.update)
+                          progress=bar.update, engine=engine,
+                          engine_options=_engine_options(engine, address, workers))
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=2))
     else:

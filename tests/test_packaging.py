@@ -84,7 +84,7 @@ def test_cli_import_is_cheap() -> None:
         "print(sorted(heavy & set(sys.modules)), cs_sim.cli.engine_names())"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[] ['dask', 'local']"
+    assert out.stdout.strip() == "[] ['dask', 'local', 'processes']"
 
 
 def test_top_level_layout() -> None:

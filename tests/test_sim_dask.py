@@ -198,7 +198,7 @@ def test_engine_registry_runs_a_new_engine(scenario, local):
     finally:
         del registry._ENGINES["reversed"]
     with pytest.raises(cs_sim.CsSimError, match=r"unknown engine 'reversed' \(available: "
-                                                 r"dask, local\)"):
+                                                 r"dask, local, processes\)"):
         cs_sim.simulate(scenario, replications=1, seed=1, engine="reversed")
     with pytest.raises(cs_sim.CsSimError, match="'local' engine takes no options"):
         cs_sim.simulate(scenario, replications=1, seed=1, engine_options={"n_workers": 2})
@@ -237,12 +237,12 @@ def test_runners_do_not_import_dask_and_the_cli_lists_the_registry():
             "print(r.engine_names(), sorted({'dask', 'distributed'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    assert out.stdout.strip() == "['dask', 'local'] []"
+    assert out.stdout.strip() == "['dask', 'local', 'processes'] []"
     from typer.testing import CliRunner
 
     from cs_sim.cli import app
 
-    res = CliRunner().invoke(app, ["simulate", "--help"])
-    assert "dask|local" in res.output
+    res = CliRunner().invoke(app, ["simulate", "--help"], env={"COLUMNS": "200"})
+    assert "dask|local|processes" in res.output
     res = CliRunner().invoke(app, ["simulate", "x.yaml", "--engine", "nope"])
     assert res.exit_code == 2 and "--engine" in res.output  # a usage error

@@ -22,6 +22,7 @@ __all__ = ["engine_names", "get_engine", "register_engine"]
 _ENGINES: dict[str, EngineFactory | str] = {
     "local": "cs_sim.sim.runners:local_engine",
     "dask": "cs_sim.sim.dask:dask_engine",
+    "processes": "cs_sim.sim.procs:processes_engine",
 }
 
 

@@ -249,6 +249,7 @@ def plan_chunks(
     slots: int = 1,
     chunk_size: int | None = None,
     progress: bool = False,
+    per_slot: int = CHUNKS_PER_SLOT,
 ) -> list[tuple[int, ...]]:
     """Cut replications ``0 .. replications - 1`` into the chunks an engine runs.
 
@@ -265,6 +266,9 @@ def plan_chunks(
         Replications per chunk, as the user asked (then the other rules do not apply).
     progress : bool, default False
         Whether progress is reported.
+    per_slot : int, default CHUNKS_PER_SLOT
+        Chunks per slot with several slots (an engine's ``chunks_per_slot``, if it has
+        one: 1 where a smaller chunk saves little time).
 
     Returns
     -------
@@ -273,7 +277,7 @@ def plan_chunks(
     Notes
     -----
     Without ``chunk_size``, the chunk size is the smallest of ``max_chunk`` and: with
-    several slots, ``ceil(R / (CHUNKS_PER_SLOT * slots))`` (load balancing); with one
+    several slots, ``ceil(R / (per_slot * slots))`` (load balancing); with one
     slot and progress, ``max(ceil(R / PROGRESS_STEPS), MIN_PROGRESS_CHUNK)`` (so that a
     progress bar moves); else ``R`` (one chunk is the fastest in one process). The
     numbers of a run never depend on its chunks.
@@ -287,7 +291,7 @@ def plan_chunks(
     """
     if chunk_size is None:
         if slots > 1:
-            size = math.ceil(replications / (CHUNKS_PER_SLOT * slots))
+            size = math.ceil(replications / (per_slot * slots))
         elif progress:
             size = max(math.ceil(replications / PROGRESS_STEPS), MIN_PROGRESS_CHUNK)
         else:
@@ -510,7 +514,8 @@ def simulate(
     max_chunk = max(1, MAX_CELLS_PER_BATCH // max(n_slots, 1))
     with _open_engine(engine, engine_options or {}) as runner:
         chunks = plan_chunks(n_reps, max_chunk=max_chunk, slots=runner.slots,
-                             chunk_size=chunk_size, progress=progress is not None)
+                             chunk_size=chunk_size, progress=progress is not None,
+                             per_slot=getattr(runner, "chunks_per_slot", CHUNKS_PER_SLOT))
         plan = RunPlan(sc, s, tuple(chunks), dataset=dataset, layout=layout,
                        record_rep=record_rep, warmup=warmup)
         log.info("%s: %d replications in %d chunks (engine %s, %d slots)", sc.name, n_reps,

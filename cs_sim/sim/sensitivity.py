@@ -33,7 +33,7 @@ import json
 import logging
 import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -200,6 +200,8 @@ class _Runner:
     dataset: Any
     progress: Progress | None
     layout: Any = None
+    engine: str = "local"
+    engine_options: Mapping[str, Any] | None = None
 
     def scenarios(self, factors: Sequence[_Factor], qs: Sequence[Any]) -> list[Scenario]:
         """The concrete scenarios of one point: factor ``i`` at quantile ``qs[i]`` (a
@@ -231,11 +233,13 @@ class _Runner:
         """Mean of each metric (or of its paired difference) over the replications."""
         if len(point) == 1:
             res = simulate(point[0], replications=replications, seed=self.seed,
-                           layout=self.layout, dataset=self.dataset)
+                           layout=self.layout, dataset=self.dataset, engine=self.engine,
+                           engine_options=self.engine_options)
             values = res.per_replication[self.metrics].to_numpy(dtype=float)
         else:  # paired exactly as cs_sim.compare pairs them (warm-up, layout)
             cmp = compare(point[0], point[1], replications=replications, seed=self.seed,
-                          dataset=self.dataset, layout=self.layout)
+                          dataset=self.dataset, layout=self.layout, engine=self.engine,
+                          engine_options=self.engine_options)
             values = cmp.differences[self.metrics].to_numpy(dtype=float)
         if self.progress is not None:
             self.progress(len(point))
@@ -258,6 +262,8 @@ def sensitivity(
     sobol_replications: int = 4,
     dataset: Any = None,
     progress: Progress | None = None,
+    engine: str = "local",
+    engine_options: Mapping[str, Any] | None = None,
 ) -> SensitivityResult:
     """Tornado and Sobol indices of an outcome over the uncertain parameters.
 
@@ -289,6 +295,12 @@ def sensitivity(
     progress : callable, optional
         Called after each point with the number of scenarios it ran (1, or 2 with a
         variant): ``result.settings["runs"]`` in all.
+    engine : str, default "local"
+        Where each run's replications run (:func:`cs_sim.simulate`): ``"processes"``
+        shares them out over this machine's cores, ``"dask"`` over a cluster. The
+        numbers do not depend on it.
+    engine_options : mapping, optional
+        Options of the engine (see :func:`cs_sim.simulate`).
 
     Returns
     -------
@@ -331,7 +343,8 @@ def sensitivity(
             "scenario file (e.g. churn_intercept: {dist: normal, mean: -3.5, sd: 0.2}) or "
             "name them with params (--params)"
         )
-    runner = _Runner(centrals, chosen, s, dataset, progress)
+    runner = _Runner(centrals, chosen, s, dataset, progress, engine=engine,
+                     engine_options=engine_options)
     # tornado points: the central run, then each factor low and high
     d = len(factors)
     tornado_qs: list[list[Any]] = [[None] * d]
